@@ -1,0 +1,1 @@
+"""Shared machinery of every GenAI instrumentor: settings, spans, metrics, content, streams."""

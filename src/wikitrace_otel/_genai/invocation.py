@@ -1,0 +1,214 @@
+"""One traced GenAI call: its span, its metrics and its content event, ended exactly once."""
+
+from __future__ import annotations
+
+import json
+from time import perf_counter
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry._logs import SeverityNumber
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+
+from wikitrace_otel._genai.content import capped_json
+from wikitrace_otel._genai.errors import error_type, report_internal_error
+from wikitrace_otel._genai.telemetry import GenAITelemetry
+from wikitrace_otel.semconv import gen_ai as g
+from wikitrace_otel.semconv import wikitrace as w
+
+# Attributes allowed on metrics: low cardinality only.
+_METRIC_KEYS = (g.GEN_AI_OPERATION_NAME, g.GEN_AI_PROVIDER_NAME, g.GEN_AI_REQUEST_MODEL, g.SERVER_ADDRESS, g.SERVER_PORT)
+_INFERENCE_OPERATIONS = frozenset({"chat", "text_completion", "generate_content"})
+_CONTENT_KEYS = (g.GEN_AI_INPUT_MESSAGES, g.GEN_AI_SYSTEM_INSTRUCTIONS, g.GEN_AI_TOOL_DEFINITIONS, g.GEN_AI_OUTPUT_MESSAGES)
+
+
+class Invocation:
+    """The in-flight state of one call, from request to the end of its response or stream.
+
+    Extractors fill :attr:`response` (span attributes) and :attr:`content` (structured
+    message content); :meth:`end` writes them out, records the metrics and ends the span.
+    ``end`` is safe to call from any path (exhaustion, close, error, garbage collection):
+    only the first call does anything.
+    """
+
+    __slots__ = (
+        "telemetry",
+        "span",
+        "operation",
+        "attributes",
+        "response",
+        "content",
+        "audio_tokens",
+        "started",
+        "first_chunk",
+        "last_chunk",
+        "chunk_gaps",
+        "_pending",
+        "_token",
+    )
+
+    def __init__(self, telemetry: GenAITelemetry, attributes: dict[str, Any], content: dict[str, Any] | None) -> None:
+        self.telemetry = telemetry
+        self.operation: str = attributes[g.GEN_AI_OPERATION_NAME]
+        self.attributes = attributes
+        self.response: dict[str, Any] = {}
+        self.content = content
+        self.audio_tokens: tuple[int, int] = (0, 0)
+        self.first_chunk: float | None = None
+        self.last_chunk = 0.0
+        self.chunk_gaps: list[float] = []
+        # list.pop() is atomic under the GIL: whoever pops first ends the span, so a close()
+        # racing a garbage-collection finalizer still ends it exactly once.
+        self._pending = [True]
+        self._token: object | None = None
+        model = attributes.get(g.GEN_AI_REQUEST_MODEL)
+        name = f"{self.operation} {model}" if model else self.operation
+        if telemetry.settings.legacy_semconv:
+            attributes[g.GEN_AI_SYSTEM] = attributes[g.GEN_AI_PROVIDER_NAME]
+        self.span: Span = telemetry.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
+        self.started = perf_counter()
+
+    @property
+    def ended(self) -> bool:
+        """True once :meth:`end` has run."""
+        return not self._pending
+
+    def attach(self) -> None:
+        """Make the span current, so HTTP spans of the SDK's own request nest under it."""
+        self._token = otel_context.attach(trace.set_span_in_context(self.span))
+
+    def detach(self) -> None:
+        """Undo :meth:`attach`."""
+        token, self._token = self._token, None
+        if token is not None:
+            otel_context.detach(token)  # type: ignore[arg-type]
+
+    def on_chunk(self) -> None:
+        """Note the arrival time of a streamed chunk."""
+        now = perf_counter()
+        if self.first_chunk is None:
+            self.first_chunk = now
+        else:
+            self.chunk_gaps.append(now - self.last_chunk)
+        self.last_chunk = now
+
+    def end(self, exc: BaseException | None = None) -> None:
+        """Write out the response, record metrics and end the span; only the first call counts."""
+        try:
+            self._pending.pop()
+        except IndexError:
+            return
+        try:
+            self._finish(exc)
+        except Exception as internal:  # noqa: BLE001 - telemetry must not break the call
+            report_internal_error(internal)
+        finally:
+            self.span.end()
+
+    def _finish(self, exc: BaseException | None) -> None:
+        span, response = self.span, self.response
+        duration = perf_counter() - self.started
+        if self.first_chunk is not None:
+            response[g.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = self.first_chunk - self.started
+        err = error_type(exc) if exc is not None else None
+        if err is not None:
+            response[g.ERROR_TYPE] = err
+        settings = self.telemetry.settings
+        if self.content is not None and settings.capture_content.on_span:
+            self._content_on_span(response)
+        if settings.legacy_semconv and g.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS in response:
+            response[g.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = response[g.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS]
+        if span.is_recording():
+            span.set_attributes(response)
+            if exc is not None:
+                span.record_exception(exc)
+                span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+        self._record_metrics(duration, err)
+        if self.telemetry.event_logger is not None:
+            self._emit_event()
+
+    def _content_on_span(self, response: dict[str, Any]) -> None:
+        limit = self.telemetry.settings.max_content_size
+        assert self.content is not None
+        for key in _CONTENT_KEYS:
+            value = self.content.get(key)
+            if value is None:
+                continue
+            text, truncated = capped_json(value, limit)
+            response[key] = text
+            if truncated:
+                response[w.WIKITRACE_CONTENT_TRUNCATED] = True
+
+    def _record_metrics(self, duration: float, err: str | None) -> None:
+        instruments, attributes, response = self.telemetry.instruments, self.attributes, self.response
+        base = {key: attributes[key] for key in _METRIC_KEYS if key in attributes}
+        model = response.get(g.GEN_AI_RESPONSE_MODEL)
+        if model is not None:
+            base[g.GEN_AI_RESPONSE_MODEL] = model
+        timed = {**base, g.ERROR_TYPE: err} if err is not None else base
+        inference = self.operation in _INFERENCE_OPERATIONS
+        if inference:
+            instruments.inference_duration.record(duration, timed)
+        if not inference or self.telemetry.settings.legacy_semconv:
+            instruments.operation_duration.record(duration, timed)
+        if self.first_chunk is not None:
+            instruments.time_to_first_chunk.record(self.first_chunk - self.started, base)
+            record_gap = instruments.time_per_output_chunk.record
+            for gap in self.chunk_gaps:
+                record_gap(gap, base)
+        self._record_tokens(base, timed)
+
+    def _record_tokens(self, base: dict[str, Any], timed: dict[str, Any]) -> None:
+        instruments, response = self.telemetry.instruments, self.response
+        input_tokens = response.get(g.GEN_AI_USAGE_INPUT_TOKENS)
+        output_tokens = response.get(g.GEN_AI_USAGE_OUTPUT_TOKENS)
+        audio_in, audio_out = self.audio_tokens
+        if input_tokens is not None:
+            _count_by_modality(instruments.usage_input, input_tokens, audio_in, base)
+            instruments.operation_input.record(input_tokens, timed)
+        if output_tokens is not None:
+            _count_by_modality(instruments.usage_output, output_tokens, audio_out, base)
+            instruments.operation_output.record(output_tokens, timed)
+        text = {**base, g.GEN_AI_TOKEN_MODALITY: "text"}
+        for key, counter in (
+            (g.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, instruments.usage_cache_read),
+            (g.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS, instruments.usage_cache_write),
+            (g.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, instruments.usage_reasoning),
+        ):
+            value = response.get(key)
+            if value:
+                counter.add(value, text)
+        legacy = instruments.legacy_token_usage
+        if legacy is not None:
+            if input_tokens is not None:
+                legacy.record(input_tokens, {**base, g.GEN_AI_TOKEN_TYPE: "input"})
+            if output_tokens is not None:
+                legacy.record(output_tokens, {**base, g.GEN_AI_TOKEN_TYPE: "output"})
+
+    def _emit_event(self) -> None:
+        attributes: dict[str, Any] = {**self.attributes, **self.response}
+        limit = self.telemetry.settings.max_content_size
+        for key in _CONTENT_KEYS:
+            attributes.pop(key, None)
+            value = self.content.get(key) if self.content is not None else None
+            if value is not None:
+                text, truncated = capped_json(value, limit)
+                # Events carry content structured, but no larger than on a span.
+                attributes[key] = json.loads(text) if truncated else value
+        attributes.pop(w.WIKITRACE_CONTENT_TRUNCATED, None)
+        assert self.telemetry.event_logger is not None
+        self.telemetry.event_logger.emit(
+            event_name=g.EVENT_INFERENCE_OPERATION_DETAILS,
+            severity_number=SeverityNumber.DEBUG,
+            attributes=attributes,
+            context=trace.set_span_in_context(self.span),
+        )
+
+
+def _count_by_modality(counter: Any, total: int, audio: int, base: dict[str, Any]) -> None:
+    if audio > 0:
+        counter.add(audio, {**base, g.GEN_AI_TOKEN_MODALITY: "audio"})
+        total -= audio
+    if total > 0:
+        counter.add(total, {**base, g.GEN_AI_TOKEN_MODALITY: "text"})

@@ -1,0 +1,74 @@
+"""The tracer, meter instruments and event logger one instrumentor emits with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opentelemetry import metrics, trace
+from opentelemetry._logs import Logger, get_logger
+
+from wikitrace_otel.semconv import SCHEMA_URL
+from wikitrace_otel.semconv import metrics as m
+from wikitrace_otel.version import __version__
+from wikitrace_otel._genai.config import GenAISettings
+
+
+class Instruments:
+    """Every GenAI metric instrument, created once per instrument() call."""
+
+    def __init__(self, meter: metrics.Meter, legacy: bool) -> None:
+        seconds, tokens = m.DURATION_BUCKETS, m.TOKEN_BUCKETS
+        self.inference_duration = _histogram(meter, m.INFERENCE_DURATION, m.UNIT_SECONDS, seconds, "Inference call duration")
+        self.operation_duration = _histogram(meter, m.OPERATION_DURATION, m.UNIT_SECONDS, seconds, "GenAI operation duration")
+        self.time_to_first_chunk = _histogram(meter, m.TIME_TO_FIRST_CHUNK, m.UNIT_SECONDS, seconds, "Time to first chunk")
+        self.time_per_output_chunk = _histogram(
+            meter, m.TIME_PER_OUTPUT_CHUNK, m.UNIT_SECONDS, seconds, "Time between streamed chunks"
+        )
+        self.usage_input = meter.create_counter(m.USAGE_INPUT_TOKENS, m.UNIT_TOKENS, "Input tokens used")
+        self.usage_output = meter.create_counter(m.USAGE_OUTPUT_TOKENS, m.UNIT_TOKENS, "Output tokens used")
+        self.usage_cache_read = meter.create_counter(m.USAGE_CACHE_READ_INPUT_TOKENS, m.UNIT_TOKENS, "Cached input read")
+        self.usage_cache_write = meter.create_counter(
+            m.USAGE_CACHE_WRITE_INPUT_TOKENS, m.UNIT_TOKENS, "Input written to cache"
+        )
+        self.usage_reasoning = meter.create_counter(m.USAGE_REASONING_OUTPUT_TOKENS, m.UNIT_TOKENS, "Reasoning tokens")
+        self.operation_input = _histogram(meter, m.OPERATION_INPUT_TOKENS, m.UNIT_TOKENS, tokens, "Input tokens per call")
+        self.operation_output = _histogram(
+            meter, m.OPERATION_OUTPUT_TOKENS, m.UNIT_TOKENS, tokens, "Output tokens per call"
+        )
+        self.legacy_token_usage = (
+            _histogram(meter, m.LEGACY_TOKEN_USAGE, m.UNIT_TOKENS, tokens, "Tokens used (legacy name)") if legacy else None
+        )
+
+
+def _histogram(meter: metrics.Meter, name: str, unit: str, buckets: tuple[float, ...], description: str) -> Any:
+    return meter.create_histogram(
+        name, unit=unit, description=description, explicit_bucket_boundaries_advisory=list(buckets)
+    )
+
+
+class GenAITelemetry:
+    """What an instrumentor needs to emit: tracer, instruments, event logger and settings.
+
+    Args:
+        scope: instrumentation scope name, e.g. ``wikitrace_otel.instrumentors.openai``.
+        settings: resolved settings.
+        tracer_provider / meter_provider / logger_provider: None means the global provider.
+    """
+
+    def __init__(
+        self,
+        scope: str,
+        settings: GenAISettings,
+        tracer_provider: trace.TracerProvider | None = None,
+        meter_provider: metrics.MeterProvider | None = None,
+        logger_provider: Any = None,
+    ) -> None:
+        self.settings = settings
+        self.tracer = trace.get_tracer(scope, __version__, tracer_provider, schema_url=SCHEMA_URL)
+        meter = metrics.get_meter(scope, __version__, meter_provider, schema_url=SCHEMA_URL)
+        self.instruments = Instruments(meter, settings.legacy_semconv)
+        self.event_logger: Logger | None = (
+            get_logger(scope, __version__, logger_provider, schema_url=SCHEMA_URL)
+            if settings.capture_content.on_event
+            else None
+        )

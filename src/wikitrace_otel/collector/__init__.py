@@ -1,0 +1,1 @@
+"""The bundled OTLP receiver (``wikitrace-otel collector``). Not implemented yet."""

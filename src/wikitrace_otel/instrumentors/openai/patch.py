@@ -1,0 +1,184 @@
+"""The wrappers put around OpenAI SDK methods. Each wrapper is written once, for sync and
+async alike; the per-API differences live in :mod:`.apis`.
+
+Every wrapper:
+- passes straight through when called inside another traced call (an SDK method that calls
+  another wrapped method yields one span, not two);
+- starts the span before the request (sampling attributes included) and makes it current
+  while the SDK sends, so HTTP client spans nest under it;
+- ends it on the result, or hands it to a stream / raw-response proxy that ends it later;
+- re-raises the SDK's exceptions unchanged, and never lets its own failure reach the caller.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
+
+from wikitrace_otel._genai.errors import report_internal_error
+from wikitrace_otel._genai.invocation import Invocation
+from wikitrace_otel._genai.raw import AsyncRawResponseProxy, RawResponseProxy
+from wikitrace_otel._genai.stream import AsyncTracedStream, StreamManagerProxy, TracedStream
+from wikitrace_otel._genai.telemetry import GenAITelemetry
+from wikitrace_otel.instrumentors.openai.apis import Api
+from wikitrace_otel.instrumentors.openai.provider import EndpointCache
+from wikitrace_otel.semconv import gen_ai as g
+
+_inside_call: ContextVar[bool] = ContextVar("wikitrace_openai_inside_call", default=False)
+_RAW_HEADER = "X-Stainless-Raw-Response"
+_LAZY_RAW = "stream"  # with_streaming_response: the body is read only when the caller asks
+
+Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
+
+
+class Tracer:
+    """Starts invocations for OpenAI calls and finishes them from their results."""
+
+    def __init__(self, telemetry: GenAITelemetry) -> None:
+        self.telemetry = telemetry
+        self.endpoints = EndpointCache(telemetry.settings.provider_hosts)
+
+    def start(self, api: Api, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Invocation, bool]:
+        """Open the span of one call. Returns the invocation and whether the provider is ``openai``."""
+        if args and api.positional:
+            kwargs = {**dict(zip(api.positional, args)), **kwargs}
+        endpoint = self.endpoints.for_client(getattr(instance, "_client", None))
+        is_openai = endpoint.provider == g.Provider.OPENAI.value
+        attrs: dict[str, Any] = {g.GEN_AI_OPERATION_NAME: api.operation, g.GEN_AI_PROVIDER_NAME: endpoint.provider}
+        model = kwargs.get("model")
+        if isinstance(model, str) and model:
+            attrs[g.GEN_AI_REQUEST_MODEL] = model
+        if endpoint.address:
+            attrs[g.SERVER_ADDRESS] = endpoint.address
+            if endpoint.port is not None:
+                attrs[g.SERVER_PORT] = endpoint.port
+        if is_openai and api.api_type:
+            attrs[g.OPENAI_API_TYPE] = api.api_type
+        api.request(kwargs, attrs, is_openai)
+        content = None
+        if api.content is not None and self.telemetry.settings.capture_content.enabled:
+            content = {k: v for k, v in api.content(kwargs).items() if v}
+        return Invocation(self.telemetry, attrs, content), is_openai
+
+    def finish(self, api: Api, invocation: Invocation, is_openai: bool, kwargs: dict[str, Any], result: Any, is_async: bool) -> Any:
+        """Hand the result over: end the span now, or return a proxy that ends it later."""
+        raw = _raw_mode(kwargs)
+        if raw is not None:
+            return self._raw(api, invocation, is_openai, kwargs, result, raw, is_async)
+        if kwargs.get("stream") is True and api.accumulator is not None:
+            proxy = AsyncTracedStream if is_async else TracedStream
+            return proxy(result, api.accumulator(invocation, is_openai, kwargs))
+        api.result(invocation, result, is_openai)
+        invocation.end()
+        return result
+
+    def _raw(self, api: Api, invocation: Invocation, is_openai: bool, kwargs: dict[str, Any], result: Any, raw: str, is_async: bool) -> Any:
+        def on_parsed(parsed: Any) -> Any:
+            return self.finish(api, invocation, is_openai, _without_raw(kwargs), parsed, is_async)
+
+        proxy_type = AsyncRawResponseProxy if inspect.iscoroutinefunction(getattr(result, "parse", None)) else RawResponseProxy
+        proxy = proxy_type(result, invocation, on_parsed)
+        if raw != _LAZY_RAW and proxy_type is RawResponseProxy:
+            # with_raw_response: the body has been read (or the stream opened) already, so
+            # parse now (the SDK caches the result) and end the span without waiting.
+            proxy.parse()
+        return proxy
+
+    def prepare(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The keyword arguments actually sent (usage requested on streams if configured)."""
+        if (
+            self.telemetry.settings.include_usage
+            and kwargs.get("stream") is True
+            and kwargs.get("stream_options") is None
+        ):
+            return {**kwargs, "stream_options": {"include_usage": True}}
+        return kwargs
+
+
+def _raw_mode(kwargs: dict[str, Any]) -> str | None:
+    headers = kwargs.get("extra_headers")
+    if not headers:
+        return None
+    value = headers.get(_RAW_HEADER) if isinstance(headers, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _without_raw(kwargs: dict[str, Any]) -> dict[str, Any]:
+    headers = {k: v for k, v in (kwargs.get("extra_headers") or {}).items() if k != _RAW_HEADER}
+    return {**kwargs, "extra_headers": headers}
+
+
+def make_wrapper(tracer: Tracer, api: Api, is_async: bool) -> Wrapper:
+    """A wrapt wrapper tracing one SDK method of the given API family."""
+    if is_async:
+        return _async_wrapper(tracer, api)
+
+    def traced(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if _inside_call.get():
+            return wrapped(*args, **kwargs)
+        try:
+            kwargs = tracer.prepare(kwargs)
+            invocation, is_openai = tracer.start(api, instance, args, kwargs)
+        except Exception as internal:  # noqa: BLE001
+            report_internal_error(internal)
+            return wrapped(*args, **kwargs)
+        token = _inside_call.set(True)
+        invocation.attach()
+        try:
+            result = wrapped(*args, **kwargs)
+        except BaseException as exc:
+            invocation.end(exc)
+            raise
+        finally:
+            invocation.detach()
+            _inside_call.reset(token)
+        return _finish_safely(tracer, api, invocation, is_openai, kwargs, result, False)
+
+    return traced
+
+
+def _async_wrapper(tracer: Tracer, api: Api) -> Wrapper:
+    async def traced(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if _inside_call.get():
+            return await wrapped(*args, **kwargs)
+        try:
+            kwargs = tracer.prepare(kwargs)
+            invocation, is_openai = tracer.start(api, instance, args, kwargs)
+        except Exception as internal:  # noqa: BLE001
+            report_internal_error(internal)
+            return await wrapped(*args, **kwargs)
+        token = _inside_call.set(True)
+        invocation.attach()
+        try:
+            result = await wrapped(*args, **kwargs)
+        except BaseException as exc:
+            invocation.end(exc)
+            raise
+        finally:
+            invocation.detach()
+            _inside_call.reset(token)
+        return _finish_safely(tracer, api, invocation, is_openai, kwargs, result, True)
+
+    return traced
+
+
+def _finish_safely(tracer: Tracer, api: Api, invocation: Invocation, is_openai: bool, kwargs: dict[str, Any], result: Any, is_async: bool) -> Any:
+    try:
+        return tracer.finish(api, invocation, is_openai, kwargs, result, is_async)
+    except Exception as internal:  # noqa: BLE001 - the caller still gets the SDK's own result
+        report_internal_error(internal)
+        invocation.end()
+        return result
+
+
+def stream_helper_wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Wrapper of ``.stream()`` helpers: their inner ``create`` call is traced; this makes
+    leaving the helper's ``with`` block end that span."""
+    manager = wrapped(*args, **kwargs)
+    try:
+        return StreamManagerProxy(manager)
+    except Exception as internal:  # noqa: BLE001
+        report_internal_error(internal)
+        return manager

@@ -1,0 +1,104 @@
+"""Which provider, host and port an OpenAI SDK client talks to.
+
+The OpenAI SDK reaches many OpenAI-compatible hosts; ``gen_ai.provider.name`` comes from the
+client's class (Azure) and its base URL. Unknown hosts are named by their lower-case host
+name; loopback hosts by the conventional port of the local server (Ollama 11434, LM Studio
+1234) or ``vllm``. ``provider_hosts`` / ``WIKITRACE_GENAI_PROVIDER_HOSTS`` add or override
+entries (``host`` or ``host:port``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
+
+from wikitrace_otel.semconv.gen_ai import Provider
+
+_EXACT_HOSTS = {
+    "api.openai.com": Provider.OPENAI.value,
+    "api.groq.com": Provider.GROQ.value,
+    "api.deepseek.com": Provider.DEEPSEEK.value,
+    "api.x.ai": Provider.X_AI.value,
+    "api.perplexity.ai": Provider.PERPLEXITY.value,
+    "api.mistral.ai": Provider.MISTRAL_AI.value,
+    "api.moonshot.ai": Provider.MOONSHOT_AI.value,
+    "api.moonshot.cn": Provider.MOONSHOT_AI.value,
+    "openrouter.ai": "openrouter",
+    "api.together.xyz": "together_ai",
+    "api.together.ai": "together_ai",
+    "api.fireworks.ai": "fireworks_ai",
+    "api.cerebras.ai": "cerebras",
+    "generativelanguage.googleapis.com": Provider.GCP_GEMINI.value,
+    "api.anthropic.com": Provider.ANTHROPIC.value,
+    "api.cohere.ai": Provider.COHERE.value,
+    "api.cohere.com": Provider.COHERE.value,
+}
+_HOST_SUFFIXES = (
+    (".openai.azure.com", Provider.AZURE_AI_OPENAI.value),
+    (".cognitiveservices.azure.com", Provider.AZURE_AI_OPENAI.value),
+    (".services.ai.azure.com", Provider.AZURE_AI_INFERENCE.value),
+    (".models.ai.azure.com", Provider.AZURE_AI_INFERENCE.value),
+    (".inference.ai.azure.com", Provider.AZURE_AI_INFERENCE.value),
+    ("aiplatform.googleapis.com", Provider.GCP_VERTEX_AI.value),
+)
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "host.docker.internal"})
+_LOCAL_PORTS = {11434: "ollama", 1234: "lm_studio"}
+_CACHE_LIMIT = 256
+
+
+class Endpoint(NamedTuple):
+    """Where a client sends its requests."""
+
+    provider: str
+    address: str | None
+    port: int | None
+
+
+def provider_from_url(url: str, overrides: dict[str, str], azure_client: bool = False) -> Endpoint:
+    """Provider name, ``server.address`` and ``server.port`` (None for 443) of a base URL."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        port = None
+    if not host:
+        return Endpoint(Provider.OPENAI.value, None, None)
+    shown_port = None if port == 443 else port
+    if azure_client:  # the Azure client classes speak only to Azure
+        builtin = _builtin_name(host, port)
+        azure = builtin if builtin.startswith("azure.") else Provider.AZURE_AI_OPENAI.value
+        return Endpoint(azure, host, shown_port)
+    named = overrides.get(f"{host}:{port}") or overrides.get(host)
+    return Endpoint(named or _builtin_name(host, port), host, shown_port)
+
+
+def _builtin_name(host: str, port: int | None) -> str:
+    exact = _EXACT_HOSTS.get(host)
+    if exact:
+        return exact
+    for suffix, name in _HOST_SUFFIXES:
+        if host.endswith(suffix):
+            return name
+    if host in _LOOPBACK or host.startswith("127."):
+        return _LOCAL_PORTS.get(port or 0, "vllm")
+    return host
+
+
+class EndpointCache:
+    """Resolves a client's endpoint once per base URL (the hot path only pays a dict lookup)."""
+
+    def __init__(self, overrides: dict[str, str]) -> None:
+        self._overrides = overrides
+        self._cache: dict[tuple[str, bool], Endpoint] = {}
+
+    def for_client(self, client: Any) -> Endpoint:
+        """The endpoint of an ``OpenAI``-family client object."""
+        key = (str(getattr(client, "base_url", "")), type(client).__name__.startswith(("AzureOpenAI", "AsyncAzureOpenAI")))
+        endpoint = self._cache.get(key)
+        if endpoint is None:
+            endpoint = provider_from_url(key[0], self._overrides, azure_client=key[1])
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[key] = endpoint
+        return endpoint
