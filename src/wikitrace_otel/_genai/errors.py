@@ -21,7 +21,7 @@ _seen_lock = threading.Lock()
 _MAX_SEEN = 1024
 
 
-class InternalErrorRaised(Exception):
+class InternalErrorRaised(Exception):  # noqa: N818 - names what happened, not a kind of error
     """Raised (only under WIKITRACE_RAISE_INTERNAL_ERRORS) in place of a swallowed internal error."""
 
 

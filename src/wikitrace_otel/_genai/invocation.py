@@ -18,9 +18,20 @@ from wikitrace_otel.semconv import gen_ai as g
 from wikitrace_otel.semconv import wikitrace as w
 
 # Attributes allowed on metrics: low cardinality only.
-_METRIC_KEYS = (g.GEN_AI_OPERATION_NAME, g.GEN_AI_PROVIDER_NAME, g.GEN_AI_REQUEST_MODEL, g.SERVER_ADDRESS, g.SERVER_PORT)
+_METRIC_KEYS = (
+    g.GEN_AI_OPERATION_NAME,
+    g.GEN_AI_PROVIDER_NAME,
+    g.GEN_AI_REQUEST_MODEL,
+    g.SERVER_ADDRESS,
+    g.SERVER_PORT,
+)
 _INFERENCE_OPERATIONS = frozenset({"chat", "text_completion", "generate_content"})
-_CONTENT_KEYS = (g.GEN_AI_INPUT_MESSAGES, g.GEN_AI_SYSTEM_INSTRUCTIONS, g.GEN_AI_TOOL_DEFINITIONS, g.GEN_AI_OUTPUT_MESSAGES)
+_CONTENT_KEYS = (
+    g.GEN_AI_INPUT_MESSAGES,
+    g.GEN_AI_SYSTEM_INSTRUCTIONS,
+    g.GEN_AI_TOOL_DEFINITIONS,
+    g.GEN_AI_OUTPUT_MESSAGES,
+)
 
 
 class Invocation:

@@ -16,7 +16,7 @@ register through :func:`capture_streams`, so leaving the helper's ``with`` ends 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from typing import Any
 
@@ -100,7 +100,9 @@ class StreamState(wrapt.BaseObjectProxy):  # type: ignore[misc]
         except AttributeError:  # __init__ never finished
             return
         if not invocation.ended:
-            self._self_end(None, complete=False)
+            # A finalizer must not raise (modules may be half torn down at interpreter exit).
+            with suppress(Exception):
+                self._self_end(None, complete=False)
 
     def __repr__(self) -> str:
         return repr(self.__wrapped__)

@@ -7,10 +7,11 @@ from typing import Any
 from opentelemetry import metrics, trace
 from opentelemetry._logs import Logger, get_logger
 
+from wikitrace_otel._genai.config import GenAISettings
+from wikitrace_otel._genai.totals import SummedCounter
 from wikitrace_otel.semconv import SCHEMA_URL
 from wikitrace_otel.semconv import metrics as m
 from wikitrace_otel.version import __version__
-from wikitrace_otel._genai.config import GenAISettings
 
 
 class Instruments:
@@ -18,25 +19,39 @@ class Instruments:
 
     def __init__(self, meter: metrics.Meter, legacy: bool) -> None:
         seconds, tokens = m.DURATION_BUCKETS, m.TOKEN_BUCKETS
-        self.inference_duration = _histogram(meter, m.INFERENCE_DURATION, m.UNIT_SECONDS, seconds, "Inference call duration")
-        self.operation_duration = _histogram(meter, m.OPERATION_DURATION, m.UNIT_SECONDS, seconds, "GenAI operation duration")
-        self.time_to_first_chunk = _histogram(meter, m.TIME_TO_FIRST_CHUNK, m.UNIT_SECONDS, seconds, "Time to first chunk")
+        self.inference_duration = _histogram(
+            meter, m.INFERENCE_DURATION, m.UNIT_SECONDS, seconds, "Inference call duration"
+        )
+        self.operation_duration = _histogram(
+            meter, m.OPERATION_DURATION, m.UNIT_SECONDS, seconds, "GenAI operation duration"
+        )
+        self.time_to_first_chunk = _histogram(
+            meter, m.TIME_TO_FIRST_CHUNK, m.UNIT_SECONDS, seconds, "Time to first chunk"
+        )
         self.time_per_output_chunk = _histogram(
             meter, m.TIME_PER_OUTPUT_CHUNK, m.UNIT_SECONDS, seconds, "Time between streamed chunks"
         )
-        self.usage_input = meter.create_counter(m.USAGE_INPUT_TOKENS, m.UNIT_TOKENS, "Input tokens used")
-        self.usage_output = meter.create_counter(m.USAGE_OUTPUT_TOKENS, m.UNIT_TOKENS, "Output tokens used")
-        self.usage_cache_read = meter.create_counter(m.USAGE_CACHE_READ_INPUT_TOKENS, m.UNIT_TOKENS, "Cached input read")
-        self.usage_cache_write = meter.create_counter(
-            m.USAGE_CACHE_WRITE_INPUT_TOKENS, m.UNIT_TOKENS, "Input written to cache"
+        self.usage_input = SummedCounter(meter, m.USAGE_INPUT_TOKENS, m.UNIT_TOKENS, "Input tokens used")
+        self.usage_output = SummedCounter(meter, m.USAGE_OUTPUT_TOKENS, m.UNIT_TOKENS, "Output tokens used")
+        self.usage_cache_read = SummedCounter(
+            meter, m.USAGE_CACHE_READ_INPUT_TOKENS, m.UNIT_TOKENS, "Input tokens read from the prompt cache"
         )
-        self.usage_reasoning = meter.create_counter(m.USAGE_REASONING_OUTPUT_TOKENS, m.UNIT_TOKENS, "Reasoning tokens")
-        self.operation_input = _histogram(meter, m.OPERATION_INPUT_TOKENS, m.UNIT_TOKENS, tokens, "Input tokens per call")
+        self.usage_cache_write = SummedCounter(
+            meter, m.USAGE_CACHE_WRITE_INPUT_TOKENS, m.UNIT_TOKENS, "Input tokens written to the prompt cache"
+        )
+        self.usage_reasoning = SummedCounter(
+            meter, m.USAGE_REASONING_OUTPUT_TOKENS, m.UNIT_TOKENS, "Output tokens spent on reasoning"
+        )
+        self.operation_input = _histogram(
+            meter, m.OPERATION_INPUT_TOKENS, m.UNIT_TOKENS, tokens, "Input tokens per call"
+        )
         self.operation_output = _histogram(
             meter, m.OPERATION_OUTPUT_TOKENS, m.UNIT_TOKENS, tokens, "Output tokens per call"
         )
         self.legacy_token_usage = (
-            _histogram(meter, m.LEGACY_TOKEN_USAGE, m.UNIT_TOKENS, tokens, "Tokens used (legacy name)") if legacy else None
+            _histogram(meter, m.LEGACY_TOKEN_USAGE, m.UNIT_TOKENS, tokens, "Tokens used (legacy name)")
+            if legacy
+            else None
         )
 
 

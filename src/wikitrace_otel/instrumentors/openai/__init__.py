@@ -108,7 +108,9 @@ class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             for class_name, is_async in ((sync_name, False), (async_name, True)):
                 self._patch(module_name, class_name, method, tracer, api, is_async)
 
-    def _patch(self, module_name: str, class_name: str, method: str, tracer: Tracer, api: apis.Api | None, is_async: bool) -> None:
+    def _patch(
+        self, module_name: str, class_name: str, method: str, tracer: Tracer, api: apis.Api | None, is_async: bool
+    ) -> None:
         # One method that moved or vanished in some SDK release must not cost the others.
         try:
             cls = getattr(importlib.import_module(module_name), class_name)

@@ -111,7 +111,9 @@ def responses_request(kwargs: dict[str, Any], attrs: dict[str, Any], is_openai: 
     if isinstance(effort, str):
         attrs[g.GEN_AI_REQUEST_REASONING_LEVEL] = effort
     conversation = kwargs.get("conversation")
-    conversation_id = conversation if isinstance(conversation, str) else field(conversation, "id") if given(conversation) else None
+    conversation_id = (
+        conversation if isinstance(conversation, str) else field(conversation, "id") if given(conversation) else None
+    )
     if isinstance(conversation_id, str) and conversation_id:
         attrs[g.GEN_AI_CONVERSATION_ID] = conversation_id
     output_type = _responses_output_type(kwargs)

@@ -9,9 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from wikitrace_otel._genai.content import media_part, text_part, tool_call_part, tool_response_part
-from wikitrace_otel.instrumentors.openai.extractors import field, given
+from wikitrace_otel.instrumentors.openai.extractors import field
 
 Message = dict[str, Any]
+
+
+def _sequence(value: Any) -> list[Any] | tuple[Any, ...]:
+    """Only lists and tuples are read: iterating a generator would consume the caller's input."""
+    return value if isinstance(value, (list, tuple)) else ()
 
 
 # --- Chat Completions -----------------------------------------------------------------
@@ -19,9 +24,7 @@ Message = dict[str, Any]
 
 def chat_input_messages(messages: Any) -> list[Message]:
     """The ``messages`` parameter of Chat Completions."""
-    if not given(messages):
-        return []
-    return [_chat_message(m) for m in messages]
+    return [_chat_message(m) for m in _sequence(messages)]
 
 
 def _chat_message(message: Any) -> Message:
@@ -68,7 +71,12 @@ def _chat_part(part: Any) -> dict[str, Any]:
         return media_part("image", str(field(field(part, "image_url"), "url") or ""))
     if kind == "input_audio":
         audio = field(part, "input_audio")
-        return {"type": "blob", "modality": "audio", "mime_type": f"audio/{field(audio, 'format')}", "content": field(audio, "data")}
+        return {
+            "type": "blob",
+            "modality": "audio",
+            "mime_type": f"audio/{field(audio, 'format')}",
+            "content": field(audio, "data"),
+        }
     if kind == "file":
         file = field(part, "file")
         file_id = field(file, "file_id")
@@ -82,7 +90,7 @@ def _chat_part(part: Any) -> dict[str, Any]:
 
 def chat_tool_definitions(tools: Any) -> list[dict[str, Any]] | None:
     """The ``tools`` parameter of Chat Completions (``{"type": "function", "function": {...}}``)."""
-    if not given(tools):
+    if not isinstance(tools, (list, tuple)):
         return None
     definitions = []
     for tool in tools:
@@ -116,7 +124,9 @@ def _output_message(message: Any, finish_reason: Any) -> Message:
     audio = field(message, "audio") if message is not None else None
     transcript = field(audio, "transcript") if audio is not None else None
     if transcript:
-        output["parts"].append({"type": "blob", "modality": "audio", "content": field(audio, "data") or "", "transcript": transcript})
+        output["parts"].append(
+            {"type": "blob", "modality": "audio", "content": field(audio, "data") or "", "transcript": transcript}
+        )
     output["finish_reason"] = str(finish_reason or "error")
     return output
 
@@ -125,7 +135,11 @@ def completion_output_messages(choices: Any) -> list[Message]:
     """One output message per choice of a legacy Completions response."""
     ordered = sorted(choices or (), key=lambda c: field(c, "index") or 0)
     return [
-        {"role": "assistant", "parts": [text_part(field(c, "text") or "")], "finish_reason": str(field(c, "finish_reason") or "error")}
+        {
+            "role": "assistant",
+            "parts": [text_part(field(c, "text") or "")],
+            "finish_reason": str(field(c, "finish_reason") or "error"),
+        }
         for c in ordered
     ]
 
@@ -146,15 +160,15 @@ def responses_input_messages(items: Any) -> list[Message]:
     """The ``input`` parameter of the Responses API (a string or a list of items)."""
     if isinstance(items, str):
         return [{"role": "user", "parts": [text_part(items)]}]
-    if not given(items):
-        return []
     messages: list[Message] = []
-    for item in items:
+    for item in _sequence(items):
         kind = field(item, "type") or "message"
         if kind == "message":
             messages.append({"role": field(item, "role") or "user", "parts": _responses_parts(field(item, "content"))})
         elif kind == "function_call_output":
-            messages.append({"role": "tool", "parts": [tool_response_part(field(item, "call_id"), field(item, "output"))]})
+            messages.append(
+                {"role": "tool", "parts": [tool_response_part(field(item, "call_id"), field(item, "output"))]}
+            )
         else:
             messages.append({"role": "assistant", "parts": [_responses_item_part(item, kind)]})
     return messages
@@ -171,7 +185,9 @@ def _responses_parts(content: Any) -> list[dict[str, Any]]:
         elif kind == "input_image":
             parts.append(_image_part(part))
         elif kind == "input_file":
-            parts.append({"type": "file", "modality": "document", "file_id": field(part, "file_id") or field(part, "filename")})
+            parts.append(
+                {"type": "file", "modality": "document", "file_id": field(part, "file_id") or field(part, "filename")}
+            )
         elif kind == "refusal":
             parts.append({"type": "refusal", "content": field(part, "refusal")})
         else:
@@ -204,7 +220,7 @@ def system_instructions(instructions: Any) -> list[dict[str, Any]] | None:
 
 def responses_tool_definitions(tools: Any) -> list[dict[str, Any]] | None:
     """The Responses ``tools`` parameter (function tools are flat; built-in tools keep their type)."""
-    if not given(tools):
+    if not isinstance(tools, (list, tuple)):
         return None
     return [_definition(field(tool, "type") or "function", tool) for tool in tools]
 

@@ -43,7 +43,7 @@ class Tracer:
     def start(self, api: Api, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Invocation, bool]:
         """Open the span of one call. Returns the invocation and whether the provider is ``openai``."""
         if args and api.positional:
-            kwargs = {**dict(zip(api.positional, args)), **kwargs}
+            kwargs = {**dict(zip(api.positional, args, strict=False)), **kwargs}
         endpoint = self.endpoints.for_client(getattr(instance, "_client", None))
         is_openai = endpoint.provider == g.Provider.OPENAI.value
         attrs: dict[str, Any] = {g.GEN_AI_OPERATION_NAME: api.operation, g.GEN_AI_PROVIDER_NAME: endpoint.provider}
@@ -62,7 +62,9 @@ class Tracer:
             content = {k: v for k, v in api.content(kwargs).items() if v}
         return Invocation(self.telemetry, attrs, content), is_openai
 
-    def finish(self, api: Api, invocation: Invocation, is_openai: bool, kwargs: dict[str, Any], result: Any, is_async: bool) -> Any:
+    def finish(
+        self, api: Api, invocation: Invocation, is_openai: bool, kwargs: dict[str, Any], result: Any, is_async: bool
+    ) -> Any:
         """Hand the result over: end the span now, or return a proxy that ends it later."""
         raw = _raw_mode(kwargs)
         if raw is not None:
@@ -74,11 +76,22 @@ class Tracer:
         invocation.end()
         return result
 
-    def _raw(self, api: Api, invocation: Invocation, is_openai: bool, kwargs: dict[str, Any], result: Any, raw: str, is_async: bool) -> Any:
+    def _raw(
+        self,
+        api: Api,
+        invocation: Invocation,
+        is_openai: bool,
+        kwargs: dict[str, Any],
+        result: Any,
+        raw: str,
+        is_async: bool,
+    ) -> Any:
         def on_parsed(parsed: Any) -> Any:
             return self.finish(api, invocation, is_openai, _without_raw(kwargs), parsed, is_async)
 
-        proxy_type = AsyncRawResponseProxy if inspect.iscoroutinefunction(getattr(result, "parse", None)) else RawResponseProxy
+        proxy_type = (
+            AsyncRawResponseProxy if inspect.iscoroutinefunction(getattr(result, "parse", None)) else RawResponseProxy
+        )
         proxy = proxy_type(result, invocation, on_parsed)
         if raw != _LAZY_RAW and proxy_type is RawResponseProxy:
             # with_raw_response: the body has been read (or the stream opened) already, so
@@ -164,7 +177,15 @@ def _async_wrapper(tracer: Tracer, api: Api) -> Wrapper:
     return traced
 
 
-def _finish_safely(tracer: Tracer, api: Api, invocation: Invocation, is_openai: bool, kwargs: dict[str, Any], result: Any, is_async: bool) -> Any:
+def _finish_safely(
+    tracer: Tracer,
+    api: Api,
+    invocation: Invocation,
+    is_openai: bool,
+    kwargs: dict[str, Any],
+    result: Any,
+    is_async: bool,
+) -> Any:
     try:
         return tracer.finish(api, invocation, is_openai, kwargs, result, is_async)
     except Exception as internal:  # noqa: BLE001 - the caller still gets the SDK's own result
@@ -173,7 +194,9 @@ def _finish_safely(tracer: Tracer, api: Api, invocation: Invocation, is_openai: 
         return result
 
 
-def stream_helper_wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+def stream_helper_wrapper(
+    wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
     """Wrapper of ``.stream()`` helpers: their inner ``create`` call is traced; this makes
     leaving the helper's ``with`` block end that span."""
     manager = wrapped(*args, **kwargs)

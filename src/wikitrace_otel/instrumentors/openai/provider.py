@@ -94,7 +94,10 @@ class EndpointCache:
 
     def for_client(self, client: Any) -> Endpoint:
         """The endpoint of an ``OpenAI``-family client object."""
-        key = (str(getattr(client, "base_url", "")), type(client).__name__.startswith(("AzureOpenAI", "AsyncAzureOpenAI")))
+        key = (
+            str(getattr(client, "base_url", "")),
+            type(client).__name__.startswith(("AzureOpenAI", "AsyncAzureOpenAI")),
+        )
         endpoint = self._cache.get(key)
         if endpoint is None:
             endpoint = provider_from_url(key[0], self._overrides, azure_client=key[1])

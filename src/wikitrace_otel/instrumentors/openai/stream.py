@@ -143,7 +143,9 @@ class ResponsesAccumulator(Accumulator):
         invocation.response[g.GEN_AI_RESPONSE_FINISH_REASONS] = ("error",)
         if invocation.content is not None:
             parts = [text_part("".join(self.text))] if self.text else []
-            invocation.content[g.GEN_AI_OUTPUT_MESSAGES] = [{"role": "assistant", "parts": parts, "finish_reason": "error"}]
+            invocation.content[g.GEN_AI_OUTPUT_MESSAGES] = [
+                {"role": "assistant", "parts": parts, "finish_reason": "error"}
+            ]
 
 
 def responses_result(invocation: Invocation, result: Any, is_openai: bool) -> None:

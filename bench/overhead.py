@@ -1,0 +1,202 @@
+"""Overhead of the OpenAI instrumentor per call and per streamed chunk.
+
+The SDK runs its real request-building and response-parsing code against an in-process
+transport (``httpx2.MockTransport`` for openai 3.x, ``httpx.MockTransport`` before), so only
+instrumentation differs between the measured variants. Spans go through the SDK's
+``SimpleSpanProcessor`` into an exporter that drops them; metrics into a real
+``MeterProvider`` with an in-memory reader, so the cost of recording them is counted.
+
+Rounds interleave the bare SDK and each instrumented variant (instrument, measure,
+uninstrument), and the figures are medians over rounds, so machine noise hits all variants
+alike.
+
+Usage: ``python bench/overhead.py [--rounds 15] [--calls 400] [--json bench/results/overhead.json]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import openai
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
+
+from wikitrace_otel.instrumentors.openai import OpenAIInstrumentor
+
+if int(openai.__version__.split(".", 1)[0]) >= 3:
+    import httpx2 as http
+else:  # openai 1.x and 2.x are built on httpx
+    import httpx as http  # type: ignore[no-redef]
+
+CHAT_BODY = json.dumps(
+    {
+        "id": "chatcmpl-bench",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "gpt-4o-mini-2024-07-18",
+        "system_fingerprint": "fp_bench",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello there!"}, "finish_reason": "stop"}],
+        "usage": {
+            "prompt_tokens": 12,
+            "completion_tokens": 3,
+            "total_tokens": 15,
+            "prompt_tokens_details": {"cached_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": 0},
+        },
+    }
+).encode()
+EMBEDDING_BODY = json.dumps(
+    {
+        "object": "list",
+        "model": "text-embedding-3-small",
+        "data": [{"object": "embedding", "index": 0, "embedding": [0.1] * 16}],
+        "usage": {"prompt_tokens": 4, "total_tokens": 4},
+    }
+).encode()
+MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Say hello."}]
+
+
+def stream_body(chunks: int) -> bytes:
+    """An SSE chat stream of ``chunks`` content chunks, a finish chunk and a usage chunk."""
+    base = {"id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini"}
+    events = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}]
+    events += [{**base, "choices": [{"index": 0, "delta": {"content": f"w{i} "}}]} for i in range(chunks)]
+    events.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    events.append(
+        {
+            **base,
+            "choices": [],
+            "usage": {"prompt_tokens": 12, "completion_tokens": chunks, "total_tokens": 12 + chunks},
+        }
+    )
+    return b"".join(b"data: " + json.dumps(e).encode() + b"\n\n" for e in events) + b"data: [DONE]\n\n"
+
+
+class DropExporter(SpanExporter):
+    """Accepts and forgets every span."""
+
+    def export(self, spans: Sequence[Any]) -> SpanExportResult:
+        return SpanExportResult.SUCCESS
+
+
+def make_client(streams: dict[int, bytes]) -> openai.OpenAI:
+    def handler(request: Any) -> Any:
+        path = request.url.path
+        if path.endswith("/embeddings"):
+            return http.Response(200, headers={"content-type": "application/json"}, content=EMBEDDING_BODY)
+        body = json.loads(request.content)
+        if body.get("stream"):
+            chunks = int(body.get("metadata", {}).get("chunks", 20))
+            return http.Response(200, headers={"content-type": "text/event-stream"}, content=streams[chunks])
+        return http.Response(200, headers={"content-type": "application/json"}, content=CHAT_BODY)
+
+    transport = http.MockTransport(handler)
+    return openai.OpenAI(
+        api_key="sk-bench", base_url="https://api.openai.com/v1", http_client=http.Client(transport=transport)
+    )
+
+
+def cases(client: openai.OpenAI) -> dict[str, Callable[[], Any]]:
+    def chat() -> Any:
+        return client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, temperature=0.2)
+
+    def stream(chunks: int) -> Callable[[], Any]:
+        def run() -> Any:
+            for _ in client.chat.completions.create(
+                model="gpt-4o-mini", messages=MESSAGES, stream=True, metadata={"chunks": str(chunks)}
+            ):
+                pass
+
+        return run
+
+    def embeddings() -> Any:
+        return client.embeddings.create(model="text-embedding-3-small", input="hello", encoding_format="float")
+
+    return {"chat": chat, "stream_5": stream(5), "stream_45": stream(45), "embeddings": embeddings}
+
+
+VARIANTS: dict[str, dict[str, Any] | None] = {
+    "bare": None,
+    "wikitrace": {},
+    "wikitrace+content": {"capture_content": "SPAN_ONLY"},
+}
+
+
+def time_per_call(fn: Callable[[], Any], calls: int) -> float:
+    start = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - start) / calls
+
+
+def run(rounds: int, calls: int) -> dict[str, Any]:
+    client = make_client({5: stream_body(5), 45: stream_body(45)})
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(DropExporter()))
+    meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
+    samples: dict[str, dict[str, list[float]]] = {v: {c: [] for c in cases(client)} for v in VARIANTS}
+    for _ in range(rounds):
+        for variant, settings in VARIANTS.items():
+            instrumentor = OpenAIInstrumentor()
+            if settings is not None:
+                instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider, **settings)
+            for case, fn in cases(client).items():
+                for _ in range(calls // 10):  # warm-up
+                    fn()
+                samples[variant][case].append(time_per_call(fn, calls))
+            if settings is not None:
+                instrumentor.uninstrument()
+    return summarize(samples)
+
+
+def summarize(samples: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
+    medians = {v: {c: statistics.median(s) for c, s in by_case.items()} for v, by_case in samples.items()}
+    bare = medians["bare"]
+    report: dict[str, Any] = {"median_seconds": medians, "added_us": {}}
+    for variant, by_case in medians.items():
+        if variant == "bare":
+            continue
+        added = {case: (by_case[case] - bare[case]) * 1e6 for case in by_case}
+        added["per_chunk"] = (added["stream_45"] - added["stream_5"]) / 40
+        report["added_us"][variant] = added
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--calls", type=int, default=400)
+    parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    args = parser.parse_args()
+    report = run(args.rounds, args.calls)
+    report["environment"] = {
+        "python": platform.python_version(),
+        "openai": openai.__version__,
+        "machine": platform.machine(),
+        "rounds": args.rounds,
+        "calls_per_round": args.calls,
+    }
+    bare = report["median_seconds"]["bare"]
+    print(f"openai {openai.__version__}, python {platform.python_version()}, {args.rounds} rounds x {args.calls} calls")
+    print(f"{'case':<12}{'bare µs':>10}" + "".join(f"{v + ' +µs':>22}" for v in report["added_us"]))
+    for case in (*bare, "per_chunk"):
+        base = f"{bare[case] * 1e6:10.1f}" if case in bare else f"{'':>10}"
+        print(f"{case:<12}{base}" + "".join(f"{added[case]:22.1f}" for added in report["added_us"].values()))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
