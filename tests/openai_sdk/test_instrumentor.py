@@ -106,11 +106,6 @@ def test_instrument_twice_warns_and_does_not_double_wrap(
     assert unwrapped(originals) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: OpenAIInstrumentor.__init__ resets _patched on the BaseInstrumentor singleton, "
-    "so OpenAIInstrumentor().uninstrument() restores nothing",
-)
 def test_uninstrument_through_a_new_handle(originals, instrument) -> None:
     # The documented usage: OpenAIInstrumentor().instrument() ... OpenAIInstrumentor().uninstrument().
     instrument()
@@ -234,6 +229,7 @@ def test_span_is_a_child_of_the_current_span(instrumented, client, tracer_provid
 
 
 def test_internal_error_does_not_break_the_call(instrumented, client, span_exporter, monkeypatch, caplog) -> None:
+    from wikitrace_otel._genai import errors
     from wikitrace_otel.instrumentors.openai import extractors
 
     def broken(*args: Any, **kwargs: Any) -> None:
@@ -241,6 +237,7 @@ def test_internal_error_does_not_break_the_call(instrumented, client, span_expor
 
     monkeypatch.delenv("WIKITRACE_RAISE_INTERNAL_ERRORS")
     monkeypatch.setattr(extractors, "identity_attributes", broken)
+    monkeypatch.setattr(errors, "_seen", set())  # the first failure at a place is the one logged in full
 
     with caplog.at_level(logging.WARNING, logger="wikitrace_otel"):
         result = client.chat.completions.create(model="gpt-4o", messages=MESSAGES)

@@ -183,9 +183,6 @@ def test_explicit_provider_hosts_win_over_environment(
     assert attributes(only_span(span_exporter))["gen_ai.provider.name"] == "groq"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="BUG: EndpointCache detects Azure clients by class name, so a subclass of AzureOpenAI is missed"
-)
 def test_azure_client_subclass(instrumented, span_exporter, fake_openai) -> None:
     import openai
 

@@ -16,6 +16,7 @@ DEFAULT_MAX_CONTENT_SIZE = 64 * 1024
 MIN_MAX_CONTENT_SIZE = 256
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
+_warned: set[tuple[str, str]] = set()
 
 
 class ContentCapture(str, Enum):
@@ -70,8 +71,10 @@ class GenAISettings:
         return cls(
             capture_content=_capture_setting(kwargs.get("capture_content")),
             max_content_size=_size_setting(kwargs.get("max_content_size")),
-            legacy_semconv=_bool_setting(kwargs.get("legacy_semconv"), env.WIKITRACE_SEMCONV_LEGACY),
-            include_usage=_bool_setting(kwargs.get("include_usage"), env.WIKITRACE_OPENAI_INCLUDE_USAGE),
+            legacy_semconv=_bool_setting("legacy_semconv", kwargs.get("legacy_semconv"), env.WIKITRACE_SEMCONV_LEGACY),
+            include_usage=_bool_setting(
+                "include_usage", kwargs.get("include_usage"), env.WIKITRACE_OPENAI_INCLUDE_USAGE
+            ),
             provider_hosts=_hosts_setting(kwargs.get("provider_hosts")),
         )
 
@@ -125,23 +128,29 @@ def _size_setting(explicit: Any) -> int:
     return value
 
 
-def env_flag(name: str) -> bool | None:
-    """Read a boolean environment variable; None when unset, False (with a warning) when unreadable."""
+def env_flag(name: str, warn_once: bool = False) -> bool | None:
+    """Read a boolean environment variable; None when unset, False (with a warning) when unreadable.
+
+    Args:
+        warn_once: for flags read on a hot path: warn about a given bad value only once.
+    """
     raw = os.environ.get(name)
     if raw is None:
         return None
     value = raw.strip().lower()
     if value in _TRUE:
         return True
-    if value not in _FALSE:
+    if value not in _FALSE and not (warn_once and (name, raw) in _warned):
+        if warn_once and len(_warned) < 64:
+            _warned.add((name, raw))
         _logger.warning("%s=%r is not a boolean (true/false); treating it as false", name, raw)
     return False
 
 
-def _bool_setting(explicit: Any, variable: str) -> bool:
+def _bool_setting(name: str, explicit: Any, variable: str) -> bool:
     if explicit is not None:
         if not isinstance(explicit, bool):
-            raise ValueError(f"expected a bool, got {explicit!r}")
+            raise ValueError(f"{name}={explicit!r}: expected a bool")
         return explicit
     return bool(env_flag(variable))
 

@@ -27,7 +27,7 @@ class InternalErrorRaised(Exception):  # noqa: N818 - names what happened, not a
 
 def report_internal_error(exc: BaseException) -> None:
     """Log an internal error once per code location; re-raise it under the test setting."""
-    if env_flag(env.WIKITRACE_RAISE_INTERNAL_ERRORS):
+    if env_flag(env.WIKITRACE_RAISE_INTERNAL_ERRORS, warn_once=True):
         raise InternalErrorRaised(f"wikitrace-otel internal error: {exc!r}") from exc
     key = _location(exc)
     with _seen_lock:

@@ -88,7 +88,10 @@ class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
 
     def __init__(self) -> None:
         super().__init__()
-        self._patched: list[tuple[type, str, Any]] = []
+        # BaseInstrumentor is a singleton and __init__ runs on every OpenAIInstrumentor():
+        # keep the record of what is wrapped, or a fresh handle could not uninstrument.
+        if not hasattr(self, "_patched"):
+            self._patched: list[tuple[type, str, Any]] = []
 
     def instrumentation_dependencies(self) -> Collection[str]:
         """The SDK versions this instrumentor supports."""

@@ -46,14 +46,19 @@ def _chat_content(kwargs: Kwargs) -> dict[str, Any]:
     }
 
 
-def _chat_result(invocation: Invocation, result: Any, is_openai: bool) -> None:
-    response = invocation.response
-    ex.identity_attributes(result, response, is_openai)
-    invocation.audio_tokens = ex.usage_attributes(ex.field(result, "usage"), response)
-    choices = ex.field(result, "choices")
-    response[g.GEN_AI_RESPONSE_FINISH_REASONS] = ex.choice_finish_reasons(choices)
-    if invocation.content is not None:
-        invocation.content[g.GEN_AI_OUTPUT_MESSAGES] = messages.chat_output_messages(choices)
+def _choices_result(output_messages: Callable[[Any], list[dict[str, Any]]]) -> Callable[[Invocation, Any, bool], None]:
+    """Result reader for APIs that answer with ``choices`` (Chat Completions, legacy Completions)."""
+
+    def read(invocation: Invocation, result: Any, is_openai: bool) -> None:
+        response = invocation.response
+        ex.identity_attributes(result, response, is_openai)
+        invocation.audio_tokens = ex.usage_attributes(ex.field(result, "usage"), response)
+        choices = ex.field(result, "choices")
+        response[g.GEN_AI_RESPONSE_FINISH_REASONS] = ex.choice_finish_reasons(choices)
+        if invocation.content is not None:
+            invocation.content[g.GEN_AI_OUTPUT_MESSAGES] = output_messages(choices)
+
+    return read
 
 
 def _chat_accumulator(invocation: Invocation, is_openai: bool, kwargs: Kwargs) -> Accumulator:
@@ -84,16 +89,6 @@ def _completion_content(kwargs: Kwargs) -> dict[str, Any]:
     return {g.GEN_AI_INPUT_MESSAGES: messages.prompt_input_messages(kwargs.get("prompt"))}
 
 
-def _completion_result(invocation: Invocation, result: Any, is_openai: bool) -> None:
-    response = invocation.response
-    ex.identity_attributes(result, response, is_openai)
-    invocation.audio_tokens = ex.usage_attributes(ex.field(result, "usage"), response)
-    choices = ex.field(result, "choices")
-    response[g.GEN_AI_RESPONSE_FINISH_REASONS] = ex.choice_finish_reasons(choices)
-    if invocation.content is not None:
-        invocation.content[g.GEN_AI_OUTPUT_MESSAGES] = messages.completion_output_messages(choices)
-
-
 def _embeddings_result(invocation: Invocation, result: Any, is_openai: bool) -> None:
     response = invocation.response
     model = ex.field(result, "model")
@@ -110,7 +105,7 @@ CHAT = Api(
     api_type=g.OpenAIApiType.CHAT_COMPLETIONS.value,
     request=ex.chat_request,
     content=_chat_content,
-    result=_chat_result,
+    result=_choices_result(messages.chat_output_messages),
     accumulator=_chat_accumulator,
 )
 RESPONSES = Api(
@@ -135,7 +130,7 @@ TEXT_COMPLETION = Api(
     api_type=None,
     request=ex.completions_request,
     content=_completion_content,
-    result=_completion_result,
+    result=_choices_result(messages.completion_output_messages),
     accumulator=_chat_accumulator,
 )
 EMBEDDINGS = Api(

@@ -123,75 +123,77 @@ def _without_raw(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {**kwargs, "extra_headers": headers}
 
 
+class _Call:
+    """One traced call while the SDK method runs: makes the span current, marks the context as
+    inside a traced call, and ends the span if the SDK raises (the exception propagates)."""
+
+    __slots__ = ("tracer", "api", "invocation", "is_openai", "kwargs", "is_async", "_token")
+
+    def __init__(
+        self, tracer: Tracer, api: Api, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any], is_async: bool
+    ) -> None:
+        self.tracer, self.api, self.is_async = tracer, api, is_async
+        self.kwargs = tracer.prepare(kwargs)
+        self.invocation, self.is_openai = tracer.start(api, instance, args, self.kwargs)
+        self._token: Any = None
+
+    @classmethod
+    def begin(
+        cls, tracer: Tracer, api: Api, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any], is_async: bool
+    ) -> _Call | None:
+        """A new call, or None when it must not be traced (nested, or our own failure)."""
+        if _inside_call.get():
+            return None
+        try:
+            return cls(tracer, api, instance, args, kwargs, is_async)
+        except Exception as internal:  # noqa: BLE001 - the SDK call goes ahead untraced
+            report_internal_error(internal)
+            return None
+
+    def __enter__(self) -> dict[str, Any]:
+        self._token = _inside_call.set(True)
+        self.invocation.attach()
+        return self.kwargs
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+        if exc is not None:
+            self.invocation.end(exc)
+        self.invocation.detach()
+        _inside_call.reset(self._token)
+        return False  # the SDK's exception propagates unchanged
+
+    def finish(self, result: Any) -> Any:
+        """The value handed back to the caller; our failure here returns the SDK's result as is."""
+        try:
+            return self.tracer.finish(self.api, self.invocation, self.is_openai, self.kwargs, result, self.is_async)
+        except Exception as internal:  # noqa: BLE001
+            report_internal_error(internal)
+            self.invocation.end()
+            return result
+
+
 def make_wrapper(tracer: Tracer, api: Api, is_async: bool) -> Wrapper:
     """A wrapt wrapper tracing one SDK method of the given API family."""
-    if is_async:
-        return _async_wrapper(tracer, api)
 
     def traced(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if _inside_call.get():
+        call = _Call.begin(tracer, api, instance, args, kwargs, is_async=False)
+        if call is None:
             return wrapped(*args, **kwargs)
-        try:
-            kwargs = tracer.prepare(kwargs)
-            invocation, is_openai = tracer.start(api, instance, args, kwargs)
-        except Exception as internal:  # noqa: BLE001
-            report_internal_error(internal)
-            return wrapped(*args, **kwargs)
-        token = _inside_call.set(True)
-        invocation.attach()
-        try:
-            result = wrapped(*args, **kwargs)
-        except BaseException as exc:
-            invocation.end(exc)
-            raise
-        finally:
-            invocation.detach()
-            _inside_call.reset(token)
-        return _finish_safely(tracer, api, invocation, is_openai, kwargs, result, False)
+        with call as sent:
+            result = wrapped(*args, **sent)
+        return call.finish(result)
 
-    return traced
-
-
-def _async_wrapper(tracer: Tracer, api: Api) -> Wrapper:
-    async def traced(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if _inside_call.get():
+    async def traced_async(
+        wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        call = _Call.begin(tracer, api, instance, args, kwargs, is_async=True)
+        if call is None:
             return await wrapped(*args, **kwargs)
-        try:
-            kwargs = tracer.prepare(kwargs)
-            invocation, is_openai = tracer.start(api, instance, args, kwargs)
-        except Exception as internal:  # noqa: BLE001
-            report_internal_error(internal)
-            return await wrapped(*args, **kwargs)
-        token = _inside_call.set(True)
-        invocation.attach()
-        try:
-            result = await wrapped(*args, **kwargs)
-        except BaseException as exc:
-            invocation.end(exc)
-            raise
-        finally:
-            invocation.detach()
-            _inside_call.reset(token)
-        return _finish_safely(tracer, api, invocation, is_openai, kwargs, result, True)
+        with call as sent:
+            result = await wrapped(*args, **sent)
+        return call.finish(result)
 
-    return traced
-
-
-def _finish_safely(
-    tracer: Tracer,
-    api: Api,
-    invocation: Invocation,
-    is_openai: bool,
-    kwargs: dict[str, Any],
-    result: Any,
-    is_async: bool,
-) -> Any:
-    try:
-        return tracer.finish(api, invocation, is_openai, kwargs, result, is_async)
-    except Exception as internal:  # noqa: BLE001 - the caller still gets the SDK's own result
-        report_internal_error(internal)
-        invocation.end()
-        return result
+    return traced_async if is_async else traced
 
 
 def stream_helper_wrapper(

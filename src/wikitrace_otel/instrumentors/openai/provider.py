@@ -85,22 +85,27 @@ def _builtin_name(host: str, port: int | None) -> str:
     return host
 
 
+_AZURE_CLASSES = frozenset({"AzureOpenAI", "AsyncAzureOpenAI"})
+
+
+def _is_azure_client(cls: type) -> bool:
+    return any(base.__name__ in _AZURE_CLASSES for base in cls.__mro__)
+
+
 class EndpointCache:
-    """Resolves a client's endpoint once per base URL (the hot path only pays a dict lookup)."""
+    """Resolves a client's endpoint once per base URL and client class (the hot path only pays
+    a dict lookup)."""
 
     def __init__(self, overrides: dict[str, str]) -> None:
         self._overrides = overrides
-        self._cache: dict[tuple[str, bool], Endpoint] = {}
+        self._cache: dict[tuple[str, type], Endpoint] = {}
 
     def for_client(self, client: Any) -> Endpoint:
-        """The endpoint of an ``OpenAI``-family client object."""
-        key = (
-            str(getattr(client, "base_url", "")),
-            type(client).__name__.startswith(("AzureOpenAI", "AsyncAzureOpenAI")),
-        )
+        """The endpoint of an ``OpenAI``-family client object (subclasses included)."""
+        key = (str(getattr(client, "base_url", "")), type(client))
         endpoint = self._cache.get(key)
         if endpoint is None:
-            endpoint = provider_from_url(key[0], self._overrides, azure_client=key[1])
+            endpoint = provider_from_url(key[0], self._overrides, azure_client=_is_azure_client(key[1]))
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
             self._cache[key] = endpoint
