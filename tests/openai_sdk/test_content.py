@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import pytest
+
 from otel_helpers import attributes, json_attribute, only_span
 
 INPUT = "gen_ai.input.messages"
@@ -192,7 +193,11 @@ def test_chat_history_with_tool_call_and_response(capturing, client, span_export
             "role": "assistant",
             "content": None,
             "tool_calls": [
-                {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}}
+                {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'},
+                }
             ],
         },
         {"role": "tool", "tool_call_id": "call_1", "content": "sunny, 21C"},
@@ -211,7 +216,10 @@ def test_chat_non_json_tool_arguments_stay_a_string(capturing, client, span_expo
     client.chat.completions.create(model="gpt-4o", messages=[{"role": "assistant", "tool_calls": [call]}])
 
     assert json_attribute(only_span(span_exporter), INPUT) == [
-        {"role": "assistant", "parts": [{"type": "tool_call", "id": "call_2", "name": "get_weather", "arguments": "Paris, please"}]}
+        {
+            "role": "assistant",
+            "parts": [{"type": "tool_call", "id": "call_2", "name": "get_weather", "arguments": "Paris, please"}],
+        }
     ]
 
 
@@ -279,10 +287,18 @@ def test_stream_text_reassembled(capturing, client, span_exporter) -> None:
 
 def test_stream_tool_call_reassembled(capturing, client, span_exporter) -> None:
     with client.chat.completions.create(model="gpt-4o", messages=MESSAGES, tools=TOOLS, stream=True) as stream:
-        fragments = [c.choices[0].delta.tool_calls[0].function.arguments for c in stream if c.choices and c.choices[0].delta.tool_calls]
+        fragments = [
+            c.choices[0].delta.tool_calls[0].function.arguments
+            for c in stream
+            if c.choices and c.choices[0].delta.tool_calls
+        ]
 
     assert len(fragments) == 3
-    assert content_of(only_span(span_exporter)) == {INPUT: EXPECTED_INPUT, OUTPUT: TOOL_OUTPUT, TOOL_DEFS: TOOL_DEFINITIONS}
+    assert content_of(only_span(span_exporter)) == {
+        INPUT: EXPECTED_INPUT,
+        OUTPUT: TOOL_OUTPUT,
+        TOOL_DEFS: TOOL_DEFINITIONS,
+    }
 
 
 async def test_async_stream_text_and_tool_call(capturing, async_client, span_exporter) -> None:
@@ -305,106 +321,3 @@ def test_stream_helper_output(capturing, client, span_exporter) -> None:
 
     assert final.choices[0].message.content == "Hello from choice 0"
     assert content_of(only_span(span_exporter)) == {INPUT: EXPECTED_INPUT, OUTPUT: EXPECTED_OUTPUT}
-
-
-# --- Responses API ------------------------------------------------------------------------
-
-
-def test_responses_string_input_and_instructions(capturing, client, span_exporter) -> None:
-    client.responses.create(model="gpt-4o", input="Hi", instructions="Be brief.")
-
-    assert content_of(only_span(span_exporter)) == {
-        INPUT: [text("user", "Hi")],
-        SYSTEM: [{"type": "text", "content": "Be brief."}],
-        OUTPUT: [answer("Hello from responses")],
-    }
-
-
-def test_responses_item_list_with_function_call(capturing, client, span_exporter) -> None:
-    items = [
-        {"role": "developer", "content": "Answer in French."},
-        {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Weather in Paris?"}]},
-        {"type": "function_call", "call_id": "call_1", "name": "get_weather", "arguments": '{"city":"Paris"}'},
-        {"type": "function_call_output", "call_id": "call_1", "output": "sunny"},
-    ]
-    client.responses.create(model="gpt-4o", input=items)
-
-    assert json_attribute(only_span(span_exporter), INPUT) == [
-        text("developer", "Answer in French."),
-        text("user", "Weather in Paris?"),
-        {"role": "assistant", "parts": [tool_call("call_1")]},
-        {"role": "tool", "parts": [{"type": "tool_call_response", "id": "call_1", "response": "sunny"}]},
-    ]
-
-
-def test_responses_history_with_previous_output_items(capturing, client, span_exporter) -> None:
-    first = client.responses.create(model="o4-mini", input="Weather?", tools=RESPONSES_TOOLS, reasoning={"effort": "low"})
-    items: list[Any] = [{"role": "user", "content": "Weather?"}, *first.output]  # pydantic output items
-    items.append({"type": "function_call_output", "call_id": "call_fake_1", "output": "sunny"})
-    client.responses.create(model="o4-mini", input=items)
-
-    assert json_attribute(span_exporter.get_finished_spans()[1], INPUT) == [
-        text("user", "Weather?"),
-        {"role": "assistant", "parts": [{"type": "reasoning", "content": "Thinking about the answer."}]},
-        {"role": "assistant", "parts": [tool_call()]},
-        {"role": "tool", "parts": [{"type": "tool_call_response", "id": "call_fake_1", "response": "sunny"}]},
-    ]
-
-
-def test_responses_tools_and_function_call_output(capturing, client, span_exporter) -> None:
-    client.responses.create(model="gpt-4o", input="Weather in Paris?", tools=RESPONSES_TOOLS)
-
-    assert content_of(only_span(span_exporter)) == {
-        INPUT: [text("user", "Weather in Paris?")],
-        TOOL_DEFS: TOOL_DEFINITIONS,
-        OUTPUT: [{"role": "assistant", "parts": [tool_call()], "finish_reason": "tool_calls"}],
-    }
-
-
-def test_responses_reasoning_part(capturing, client, span_exporter) -> None:
-    client.responses.create(model="o4-mini", input="Hi", reasoning={"effort": "low", "summary": "auto"})
-
-    assert json_attribute(only_span(span_exporter), OUTPUT) == [
-        {
-            "role": "assistant",
-            "parts": [
-                {"type": "reasoning", "content": "Thinking about the answer."},
-                {"type": "text", "content": "Hello from responses"},
-            ],
-            "finish_reason": "stop",
-        }
-    ]
-
-
-async def test_responses_stream_output(capturing, async_client, span_exporter) -> None:
-    stream = await async_client.responses.create(model="gpt-4o", input="Hi", instructions="Be brief.", stream=True)
-    kinds = [event.type async for event in stream]
-
-    assert kinds.count("response.output_text.delta") == 3
-    assert content_of(only_span(span_exporter)) == {
-        INPUT: [text("user", "Hi")],
-        SYSTEM: [{"type": "text", "content": "Be brief."}],
-        OUTPUT: [answer("Hello from responses")],
-    }
-
-
-# --- legacy Completions -------------------------------------------------------------------
-
-
-def test_legacy_completion_prompt(capturing, client, span_exporter) -> None:
-    client.completions.create(model="gpt-3.5-turbo-instruct", prompt="Say hi")
-
-    assert content_of(only_span(span_exporter)) == {
-        INPUT: [text("user", "Say hi")],
-        OUTPUT: [answer("Hello legacy", "length")],
-    }
-
-
-def test_legacy_completion_stream(capturing, client, span_exporter) -> None:
-    stream = client.completions.create(model="gpt-3.5-turbo-instruct", prompt=["Say hi"], stream=True)
-    assert "".join(c.choices[0].text for c in stream if c.choices) == "Hello legacy"
-
-    assert content_of(only_span(span_exporter)) == {
-        INPUT: [text("user", "Say hi")],
-        OUTPUT: [answer("Hello legacy", "length")],
-    }

@@ -8,9 +8,10 @@ from typing import Any
 
 import openai
 import pytest
+from opentelemetry.trace import StatusCode
+
 from fake_openai import FakeOpenAIServer, FakeResponse
 from fake_openai.payloads import chat_completion_chunks
-from opentelemetry.trace import StatusCode
 from otel_helpers import attributes, metric_points, only_span, point_attributes
 
 MESSAGES = [{"role": "user", "content": "Hi"}]
@@ -98,7 +99,16 @@ def test_http_error(
 
 @pytest.mark.parametrize(("status", "code", "error_class", "error_type"), HTTP_ERRORS)
 async def test_async_http_error(
-    status, code, error_class, error_type, instrumented, async_client, fake_openai, span_exporter, metric_reader, made_errors
+    status,
+    code,
+    error_class,
+    error_type,
+    instrumented,
+    async_client,
+    fake_openai,
+    span_exporter,
+    metric_reader,
+    made_errors,
 ) -> None:
     fake_openai.enqueue(FakeResponse.error(status, "Nope", code=code))
     with pytest.raises(error_class) as traced:
@@ -151,7 +161,9 @@ async def async_retrying_client(fake_openai: FakeOpenAIServer) -> Any:
     await sdk_client.close()
 
 
-def test_retries_make_one_successful_span(instrumented, retrying_client, fake_openai, span_exporter, metric_reader) -> None:
+def test_retries_make_one_successful_span(
+    instrumented, retrying_client, fake_openai, span_exporter, metric_reader
+) -> None:
     for _ in range(2):
         fake_openai.enqueue(FakeResponse.error(500, "Try again", headers=NO_WAIT))
     result = retrying_client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
@@ -168,7 +180,9 @@ def test_retries_make_one_successful_span(instrumented, retrying_client, fake_op
     assert duration.count == 1 and "error.type" not in point_attributes(duration)
 
 
-async def test_async_retries_make_one_successful_span(instrumented, async_retrying_client, fake_openai, span_exporter) -> None:
+async def test_async_retries_make_one_successful_span(
+    instrumented, async_retrying_client, fake_openai, span_exporter
+) -> None:
     for _ in range(2):
         fake_openai.enqueue(FakeResponse.error(429, "Slow down", code="rate_limit_exceeded", headers=NO_WAIT))
     await async_retrying_client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
@@ -213,9 +227,12 @@ def check_connection_failure(span_exporter: Any, metric_reader: Any, error: Base
 
 
 def test_connection_refused(instrumented, closed_port, span_exporter, metric_reader) -> None:
-    with openai.OpenAI(api_key="k", base_url=f"http://127.0.0.1:{closed_port}/v1", max_retries=0) as refused:
-        with pytest.raises(openai.APIConnectionError) as caught:
-            refused.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+    base_url = f"http://127.0.0.1:{closed_port}/v1"
+    with (
+        openai.OpenAI(api_key="k", base_url=base_url, max_retries=0) as refused,
+        pytest.raises(openai.APIConnectionError) as caught,
+    ):
+        refused.chat.completions.create(model="gpt-4o", messages=MESSAGES)
 
     check_connection_failure(span_exporter, metric_reader, caught.value)
     assert attributes(only_span(span_exporter))["server.port"] == closed_port
@@ -256,7 +273,7 @@ def test_error_event_inside_stream(instrumented, client, fake_openai, span_expor
 def test_stream_cut_short(instrumented, client, fake_openai, span_exporter) -> None:
     fake_openai.enqueue(FakeResponse.sse(chat_completion_chunks({"model": "gpt-4o"}), cut_after=2))
     stream = client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
-    with pytest.raises(Exception) as caught:  # noqa: PT011 - the class depends on the SDK generation
+    with pytest.raises(Exception) as caught:
         for _ in stream:
             pass
 
@@ -269,24 +286,26 @@ def test_stream_cut_short(instrumented, client, fake_openai, span_exporter) -> N
     assert attributes(span)["error.type"] == expected_type
 
 
-class Mine(Exception):
+class UserCodeError(Exception):
     pass
 
 
 def test_user_exception_in_with_stream_is_not_swallowed(instrumented, client, span_exporter) -> None:
-    mine = Mine("my own bug")
-    with pytest.raises(Mine) as caught:
-        with client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True) as stream:
-            for _ in stream:
-                raise mine
+    mine = UserCodeError("my own bug")
+    with (
+        pytest.raises(UserCodeError) as caught,
+        client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True) as stream,
+    ):
+        for _ in stream:
+            raise mine
 
     assert caught.value is mine
     assert attributes(only_span(span_exporter))["gen_ai.response.finish_reasons"] == ["error"]
 
 
 async def test_async_user_exception_in_with_stream_is_not_swallowed(instrumented, async_client, span_exporter) -> None:
-    mine = Mine("my own bug")
-    with pytest.raises(Mine) as caught:
+    mine = UserCodeError("my own bug")
+    with pytest.raises(UserCodeError) as caught:
         async with await async_client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True) as stream:
             async for _ in stream:
                 raise mine
@@ -296,10 +315,9 @@ async def test_async_user_exception_in_with_stream_is_not_swallowed(instrumented
 
 
 def test_user_exception_in_stream_helper_is_not_swallowed(instrumented, client, span_exporter) -> None:
-    mine = Mine("my own bug")
-    with pytest.raises(Mine) as caught:
-        with client.chat.completions.stream(model="gpt-4o", messages=MESSAGES):
-            raise mine
+    mine = UserCodeError("my own bug")
+    with pytest.raises(UserCodeError) as caught, client.chat.completions.stream(model="gpt-4o", messages=MESSAGES):
+        raise mine
 
     assert caught.value is mine
     assert len(span_exporter.get_finished_spans()) == 1

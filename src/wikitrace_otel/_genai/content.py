@@ -18,8 +18,15 @@ _SEPARATORS = (",", ":")
 
 
 def to_json(value: Any) -> str:
-    """Serialize compactly; objects JSON cannot represent become their ``str``."""
-    return json.dumps(value, separators=_SEPARATORS, ensure_ascii=False, default=_fallback)
+    """Serialize compactly; objects JSON cannot represent become their ``str``.
+
+    Unpaired surrogates (valid in a Python str, not in UTF-8) become ``?`` so the text can be
+    encoded and exported.
+    """
+    text = json.dumps(value, separators=_SEPARATORS, ensure_ascii=False, default=_fallback)
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def capped_json(value: Any, limit: int) -> tuple[str, bool]:

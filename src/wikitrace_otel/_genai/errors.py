@@ -82,5 +82,6 @@ def error_type(exc: BaseException) -> str:
     module = cls.__module__
     if module == "builtins":
         return cls.__qualname__
-    public = [part for part in module.split(".") if not part.startswith("_")]
+    # Drop private segments (`_exceptions`) but keep dunder ones (`__main__`).
+    public = [part for part in module.split(".") if not part.startswith("_") or part.startswith("__")]
     return ".".join([*public, cls.__qualname__])

@@ -126,8 +126,6 @@ class Invocation:
         if err is not None:
             response[g.ERROR_TYPE] = err
         settings = self.telemetry.settings
-        if self.content is not None and settings.capture_content.on_span:
-            self._content_on_span(response)
         if settings.legacy_semconv and g.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS in response:
             response[g.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = response[g.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS]
         if span.is_recording():
@@ -136,6 +134,19 @@ class Invocation:
                 span.record_exception(exc)
                 span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
         self._record_metrics(duration, err)
+        if self.content is not None:
+            # Content comes last and on its own: odd content must never cost the response
+            # attributes or the metrics above.
+            try:
+                self._write_content(settings.capture_content.on_span)
+            except Exception as internal:  # noqa: BLE001
+                report_internal_error(internal)
+
+    def _write_content(self, on_span: bool) -> None:
+        if on_span and self.span.is_recording():
+            content_attributes: dict[str, Any] = {}
+            self._content_on_span(content_attributes)
+            self.span.set_attributes(content_attributes)
         if self.telemetry.event_logger is not None:
             self._emit_event()
 
@@ -199,6 +210,7 @@ class Invocation:
 
     def _emit_event(self) -> None:
         attributes: dict[str, Any] = {**self.attributes, **self.response}
+        truncated_any = False
         limit = self.telemetry.settings.max_content_size
         for key in _CONTENT_KEYS:
             attributes.pop(key, None)
@@ -207,7 +219,9 @@ class Invocation:
                 text, truncated = capped_json(value, limit)
                 # Events carry content structured, but no larger than on a span.
                 attributes[key] = json.loads(text) if truncated else value
-        attributes.pop(w.WIKITRACE_CONTENT_TRUNCATED, None)
+                truncated_any = truncated_any or truncated
+        if truncated_any:
+            attributes[w.WIKITRACE_CONTENT_TRUNCATED] = True
         assert self.telemetry.event_logger is not None
         self.telemetry.event_logger.emit(
             event_name=g.EVENT_INFERENCE_OPERATION_DETAILS,

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
-from wikitrace_otel._genai.errors import report_internal_error
+from wikitrace_otel._genai.errors import internal_errors, report_internal_error
 from wikitrace_otel._genai.invocation import Invocation
 from wikitrace_otel._genai.raw import AsyncRawResponseProxy, RawResponseProxy
 from wikitrace_otel._genai.stream import AsyncTracedStream, StreamManagerProxy, TracedStream
@@ -59,7 +59,9 @@ class Tracer:
         api.request(kwargs, attrs, is_openai)
         content = None
         if api.content is not None and self.telemetry.settings.capture_content.enabled:
-            content = {k: v for k, v in api.content(kwargs).items() if v}
+            # Unreadable input content loses the content, not the span.
+            with internal_errors():
+                content = {k: v for k, v in api.content(kwargs).items() if v}
         return Invocation(self.telemetry, attrs, content), is_openai
 
     def finish(
