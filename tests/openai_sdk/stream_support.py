@@ -17,9 +17,9 @@ from operator import attrgetter
 from typing import Any
 
 import pytest
-from fake_openai import FakeOpenAIServer
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
 from otel_helpers import attributes
 
 TTFC = "gen_ai.response.time_to_first_chunk"
@@ -50,10 +50,6 @@ def install_end_counter(tracer_provider: TracerProvider, caplog: pytest.LogCaptu
     counter = EndCounter(caplog)
     tracer_provider.add_span_processor(counter)
     return counter
-
-
-def port_of(server: FakeOpenAIServer) -> int:
-    return server.port
 
 
 def timed_attributes(span: ReadableSpan) -> dict[str, Any]:

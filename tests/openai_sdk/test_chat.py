@@ -6,10 +6,10 @@ from typing import Any
 
 import pydantic
 import pytest
-from fake_openai import FakeOpenAIServer
 from opentelemetry.trace import SpanKind, StatusCode
-from otel_helpers import attributes, metric_points, only_span, point_attributes
 
+from fake_openai import FakeOpenAIServer
+from otel_helpers import attributes, metric_points, only_span, point_attributes
 from wikitrace_otel.semconv import SCHEMA_URL
 
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]

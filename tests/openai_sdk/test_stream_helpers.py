@@ -1,4 +1,5 @@
-"""Stream helpers (``chat.completions.stream()``, ``responses.stream()``) and Responses streams.
+"""Stream helpers (``chat.completions.stream()``, ``responses.stream()``), Responses streams and
+the ``include_usage`` setting.
 
 A helper creates its raw stream inside ``__enter__`` and closes the HTTP response itself; the
 span must still end exactly once: one span per helper, ended at the latest when ``with`` is left.
@@ -11,11 +12,12 @@ from typing import Any
 
 import openai
 import pytest
-from fake_openai import FakeOpenAIServer
 from openai.types.responses import ResponseCompletedEvent, ResponseCreatedEvent
 from opentelemetry.trace import StatusCode
+from stream_support import EndCounter, Sdk, install_end_counter, spy_on, timed_attributes
+
+from fake_openai import FakeOpenAIServer, FakeResponse, payloads
 from otel_helpers import attributes, only_span
-from stream_support import EndCounter, Sdk, install_end_counter, timed_attributes
 
 MESSAGES = [{"role": "user", "content": "Hi"}]
 # Default Responses stream: created, in_progress, item added, part added, 3 text deltas,
@@ -179,6 +181,34 @@ async def test_chat_helper_left_unread(instrumented, sdk, span_exporter, fake_op
     ends.check(span_exporter)
 
 
+async def test_chat_helper_request_fails(instrumented, sdk, span_exporter, fake_openai, ends) -> None:
+    fake_openai.enqueue(FakeResponse.error(500, "Boom", code="server_error", type_="server_error"))
+    with pytest.raises(openai.InternalServerError) as raised:
+        async with sdk.entered(chat_helper(sdk)):
+            pytest.fail("entered a helper whose request failed")
+
+    span = only_span(span_exporter)
+    assert span.status.status_code is StatusCode.ERROR
+    assert raised.value.code == "server_error"
+    assert attributes(span)["error.type"] == "server_error"
+    ends.check(span_exporter)
+
+
+async def test_chat_helper_stream_cut_by_server(instrumented, sdk, span_exporter, fake_openai, ends) -> None:
+    fake_openai.enqueue(FakeResponse.sse(payloads.chat_completion_chunks({"model": "gpt-4o"}), cut_after=2))
+    with pytest.raises(Exception) as raised:
+        async with sdk.entered(chat_helper(sdk)) as stream:
+            spy = spy_on(stream._raw_stream.__wrapped__)
+            await sdk.drain(stream)
+
+    assert spy.raised == [raised.value]  # the SDK's own exception, through the helper unchanged
+    span = only_span(span_exporter)
+    assert span.status.status_code is StatusCode.ERROR
+    assert attributes(span)["gen_ai.response.finish_reasons"] == ["error"]
+    assert attributes(span)["error.type"].endswith(type(raised.value).__qualname__)
+    ends.check(span_exporter)
+
+
 # --- responses.create(stream=True) and responses.stream() -----------------------------------------
 
 
@@ -272,12 +302,45 @@ async def test_responses_helper_resuming_a_response(instrumented, sdk, span_expo
     ends.check(span_exporter)
 
 
-# --- the include_usage setting on helpers and Responses ---------------------------------------------
+# --- the include_usage setting -----------------------------------------------------------------------
+
+CHAT_USAGE = {
+    "gen_ai.usage.input_tokens": 11,
+    "gen_ai.usage.output_tokens": 7,
+    "gen_ai.usage.cache_read.input_tokens": 3,
+    "gen_ai.usage.reasoning.output_tokens": 2,
+}
 
 
-@pytest.mark.xfail(
-    strict=True, reason="BUG: include_usage ignores helper calls: .stream() passes stream_options=omit, not None"
-)
+async def open_chat_stream(sdk: Sdk, **kwargs: Any) -> Any:
+    return await sdk.call("chat.completions.create", model="gpt-4o", messages=MESSAGES, stream=True, **kwargs)
+
+
+async def test_include_usage_setting_injects_stream_options(instrument, sdk, span_exporter, fake_openai) -> None:
+    instrument(include_usage=True)
+    chunks = await sdk.drain(await open_chat_stream(sdk))
+
+    assert fake_openai.requests[-1].body["stream_options"] == {"include_usage": True}
+    assert chunks[-1].usage.completion_tokens == 7
+    assert timed_attributes(only_span(span_exporter)) == {**chat_attributes(fake_openai, ["stop"]), **CHAT_USAGE}
+
+
+async def test_include_usage_setting_keeps_caller_stream_options(instrument, sdk, span_exporter, fake_openai) -> None:
+    instrument(include_usage=True)
+    await sdk.drain(await open_chat_stream(sdk, stream_options={"include_usage": False}))
+
+    assert fake_openai.requests[-1].body["stream_options"] == {"include_usage": False}
+    assert timed_attributes(only_span(span_exporter)) == chat_attributes(fake_openai, ["stop"])
+
+
+async def test_include_usage_setting_leaves_plain_calls_alone(instrument, sdk, span_exporter, fake_openai) -> None:
+    instrument(include_usage=True)
+    await sdk.call("chat.completions.create", model="gpt-4o", messages=MESSAGES)
+
+    assert "stream_options" not in fake_openai.requests[-1].body
+    assert "gen_ai.request.stream" not in attributes(only_span(span_exporter))
+
+
 async def test_include_usage_setting_reaches_the_chat_helper(instrument, sdk, span_exporter, fake_openai) -> None:
     instrument(include_usage=True)
     async with sdk.entered(chat_helper(sdk)) as stream:
@@ -287,9 +350,6 @@ async def test_include_usage_setting_reaches_the_chat_helper(instrument, sdk, sp
     assert timed_attributes(only_span(span_exporter))["gen_ai.usage.input_tokens"] == 11
 
 
-@pytest.mark.xfail(
-    strict=True, reason="BUG: include_usage adds Chat-only stream_options.include_usage to Responses requests"
-)
 async def test_include_usage_setting_leaves_responses_alone(instrument, sdk, span_exporter, fake_openai) -> None:
     instrument(include_usage=True)
     await sdk.drain(await sdk.call("responses.create", model="gpt-4o", input="Hi", stream=True))
@@ -298,9 +358,6 @@ async def test_include_usage_setting_leaves_responses_alone(instrument, sdk, spa
     assert timed_attributes(only_span(span_exporter)) == responses_attributes(fake_openai)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="BUG: include_usage passes stream_options to responses.retrieve(), which raises TypeError"
-)
 async def test_include_usage_setting_does_not_break_retrieve(instrument, sdk, span_exporter, fake_openai) -> None:
     instrument(include_usage=True)
     stream = await sdk.call("responses.retrieve", "resp_stored_9", stream=True)

@@ -12,12 +12,13 @@ from typing import Any
 
 import openai
 import pytest
-from fake_openai import FakeOpenAIServer, FakeResponse, payloads
 from openai.types import Completion
 from openai.types.chat import ChatCompletionChunk
 from opentelemetry.trace import SpanKind, StatusCode
-from otel_helpers import attributes, metric_points, only_span, point_attributes
 from stream_support import TTFC, EndCounter, Sdk, install_end_counter, spy_on, timed_attributes
+
+from fake_openai import FakeOpenAIServer, FakeResponse, payloads
+from otel_helpers import attributes, metric_points, only_span, point_attributes
 
 MESSAGES = [{"role": "user", "content": "Hi"}]
 TOOLS = [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]
@@ -336,34 +337,6 @@ async def test_with_returns_the_proxy(instrumented, sdk, span_exporter, fake_ope
     assert len(chunks) == CHUNKS
     assert timed_attributes(only_span(span_exporter)) == chat_stream_attributes(fake_openai)
     ends.check(span_exporter)
-
-
-# --- the include_usage setting ---------------------------------------------------------------
-
-
-async def test_include_usage_setting_injects_stream_options(instrument, sdk, span_exporter, fake_openai) -> None:
-    instrument(include_usage=True)
-    chunks = await sdk.drain(await open_chat_stream(sdk))
-
-    assert fake_openai.requests[-1].body["stream_options"] == {"include_usage": True}
-    assert chunks[-1].usage.completion_tokens == 7
-    assert timed_attributes(only_span(span_exporter)) == chat_stream_attributes(fake_openai, **USAGE)
-
-
-async def test_include_usage_setting_keeps_caller_stream_options(instrument, sdk, span_exporter, fake_openai) -> None:
-    instrument(include_usage=True)
-    await sdk.drain(await open_chat_stream(sdk, stream_options={"include_usage": False}))
-
-    assert fake_openai.requests[-1].body["stream_options"] == {"include_usage": False}
-    assert timed_attributes(only_span(span_exporter)) == chat_stream_attributes(fake_openai)
-
-
-async def test_include_usage_setting_leaves_plain_calls_alone(instrument, sdk, span_exporter, fake_openai) -> None:
-    instrument(include_usage=True)
-    await sdk.call("chat.completions.create", model="gpt-4o", messages=MESSAGES)
-
-    assert "stream_options" not in fake_openai.requests[-1].body
-    assert "gen_ai.request.stream" not in attributes(only_span(span_exporter))
 
 
 # --- legacy completions ------------------------------------------------------------------------

@@ -64,6 +64,11 @@ class RawResponseProxy(wrapt.BaseObjectProxy):  # type: ignore[misc]
         return returned
 
     def __del__(self) -> None:
+        # A stream handed out by parse() outlives this wrapper (`create(...).parse()` in one
+        # expression) and ends the span itself; otherwise nothing else will.
+        delivered = getattr(self, "_self_delivered", None) or {}
+        if any(isinstance(returned, StreamState) for _, returned in delivered.values()):
+            return
         invocation = getattr(self, "_self_invocation", None)
         if invocation is not None:
             invocation.end()

@@ -28,6 +28,7 @@ class Api:
         result: reads a complete, non-streamed result: ``(invocation, result, is_openai)``.
         accumulator: builds the stream accumulator: ``(invocation, is_openai, kwargs)``.
         positional: names of parameters the SDK method takes positionally.
+        stream_usage: the API takes ``stream_options.include_usage`` (see ``include_usage``).
     """
 
     operation: str
@@ -37,6 +38,7 @@ class Api:
     result: Callable[[Invocation, Any, bool], None]
     accumulator: Callable[[Invocation, bool, Kwargs], Accumulator] | None
     positional: tuple[str, ...] = ()
+    stream_usage: bool = False
 
 
 def _chat_content(kwargs: Kwargs) -> dict[str, Any]:
@@ -107,6 +109,7 @@ CHAT = Api(
     content=_chat_content,
     result=_choices_result(messages.chat_output_messages),
     accumulator=_chat_accumulator,
+    stream_usage=True,
 )
 RESPONSES = Api(
     operation=g.Operation.CHAT.value,
@@ -132,6 +135,7 @@ TEXT_COMPLETION = Api(
     content=_completion_content,
     result=_choices_result(messages.completion_output_messages),
     accumulator=_chat_accumulator,
+    stream_usage=True,
 )
 EMBEDDINGS = Api(
     operation=g.Operation.EMBEDDINGS.value,

@@ -23,6 +23,7 @@ from wikitrace_otel._genai.raw import AsyncRawResponseProxy, RawResponseProxy
 from wikitrace_otel._genai.stream import AsyncTracedStream, StreamManagerProxy, TracedStream
 from wikitrace_otel._genai.telemetry import GenAITelemetry
 from wikitrace_otel.instrumentors.openai.apis import Api
+from wikitrace_otel.instrumentors.openai.extractors import given
 from wikitrace_otel.instrumentors.openai.provider import EndpointCache
 from wikitrace_otel.semconv import gen_ai as g
 
@@ -101,12 +102,13 @@ class Tracer:
             proxy.parse()
         return proxy
 
-    def prepare(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+    def prepare(self, api: Api, kwargs: dict[str, Any]) -> dict[str, Any]:
         """The keyword arguments actually sent (usage requested on streams if configured)."""
         if (
-            self.telemetry.settings.include_usage
+            api.stream_usage
+            and self.telemetry.settings.include_usage
             and kwargs.get("stream") is True
-            and kwargs.get("stream_options") is None
+            and not given(kwargs.get("stream_options"))
         ):
             return {**kwargs, "stream_options": {"include_usage": True}}
         return kwargs
@@ -135,7 +137,7 @@ class _Call:
         self, tracer: Tracer, api: Api, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any], is_async: bool
     ) -> None:
         self.tracer, self.api, self.is_async = tracer, api, is_async
-        self.kwargs = tracer.prepare(kwargs)
+        self.kwargs = tracer.prepare(api, kwargs)
         self.invocation, self.is_openai = tracer.start(api, instance, args, self.kwargs)
         self._token: Any = None
 
