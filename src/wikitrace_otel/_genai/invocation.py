@@ -164,6 +164,7 @@ class Invocation:
 
     def _record_metrics(self, duration: float, err: str | None) -> None:
         instruments, attributes, response = self.telemetry.instruments, self.attributes, self.response
+        record = instruments.deferred.record
         base = {key: attributes[key] for key in _METRIC_KEYS if key in attributes}
         model = response.get(g.GEN_AI_RESPONSE_MODEL)
         if model is not None:
@@ -171,27 +172,27 @@ class Invocation:
         timed = {**base, g.ERROR_TYPE: err} if err is not None else base
         inference = self.operation in _INFERENCE_OPERATIONS
         if inference:
-            instruments.inference_duration.record(duration, timed)
+            record(instruments.inference_duration, duration, timed)
         if not inference or self.telemetry.settings.legacy_semconv:
-            instruments.operation_duration.record(duration, timed)
+            record(instruments.operation_duration, duration, timed)
         if self.first_chunk is not None:
-            instruments.time_to_first_chunk.record(self.first_chunk - self.started, base)
-            record_gap = instruments.time_per_output_chunk.record
-            for gap in self.chunk_gaps:
-                record_gap(gap, base)
+            record(instruments.time_to_first_chunk, self.first_chunk - self.started, base)
+            if self.chunk_gaps:
+                record(instruments.time_per_output_chunk, self.chunk_gaps, base)
         self._record_tokens(base, timed)
 
     def _record_tokens(self, base: dict[str, Any], timed: dict[str, Any]) -> None:
         instruments, response = self.telemetry.instruments, self.response
+        record = instruments.deferred.record
         input_tokens = response.get(g.GEN_AI_USAGE_INPUT_TOKENS)
         output_tokens = response.get(g.GEN_AI_USAGE_OUTPUT_TOKENS)
         audio_in, audio_out = self.audio_tokens
         if input_tokens is not None:
             _count_by_modality(instruments.usage_input, input_tokens, audio_in, base)
-            instruments.operation_input.record(input_tokens, timed)
+            record(instruments.operation_input, input_tokens, timed)
         if output_tokens is not None:
             _count_by_modality(instruments.usage_output, output_tokens, audio_out, base)
-            instruments.operation_output.record(output_tokens, timed)
+            record(instruments.operation_output, output_tokens, timed)
         text = {**base, g.GEN_AI_TOKEN_MODALITY: "text"}
         for key, counter in (
             (g.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, instruments.usage_cache_read),
@@ -204,9 +205,9 @@ class Invocation:
         legacy = instruments.legacy_token_usage
         if legacy is not None:
             if input_tokens is not None:
-                legacy.record(input_tokens, {**base, g.GEN_AI_TOKEN_TYPE: "input"})
+                record(legacy, input_tokens, {**base, g.GEN_AI_TOKEN_TYPE: "input"})
             if output_tokens is not None:
-                legacy.record(output_tokens, {**base, g.GEN_AI_TOKEN_TYPE: "output"})
+                record(legacy, output_tokens, {**base, g.GEN_AI_TOKEN_TYPE: "output"})
 
     def _emit_event(self) -> None:
         attributes: dict[str, Any] = {**self.attributes, **self.response}

@@ -8,6 +8,7 @@ from opentelemetry import metrics, trace
 from opentelemetry._logs import Logger, get_logger
 
 from wikitrace_otel._genai.config import GenAISettings
+from wikitrace_otel._genai.deferred import DeferredRecorder
 from wikitrace_otel._genai.totals import SummedCounter
 from wikitrace_otel.semconv import SCHEMA_URL
 from wikitrace_otel.semconv import metrics as m
@@ -15,10 +16,16 @@ from wikitrace_otel.version import __version__
 
 
 class Instruments:
-    """Every GenAI metric instrument, created once per instrument() call."""
+    """Every GenAI metric instrument, created once per instrument() call.
+
+    Histogram values go through :attr:`deferred` (recorded at collection time) and token
+    counters are :class:`SummedCounter` totals, so the call path never pays the SDK's
+    per-measurement cost.
+    """
 
     def __init__(self, meter: metrics.Meter, legacy: bool) -> None:
         seconds, tokens = m.DURATION_BUCKETS, m.TOKEN_BUCKETS
+        self.deferred = DeferredRecorder(meter)
         self.inference_duration = _histogram(
             meter, m.INFERENCE_DURATION, m.UNIT_SECONDS, seconds, "Inference call duration"
         )

@@ -28,6 +28,8 @@ OPERATION_OUTPUT_TOKENS: Final = "gen_ai.client.inference.operation.output_token
 """Histogram ({token}): output tokens per call."""
 OPERATION_COST: Final = "gen_ai.client.operation.cost"
 """Histogram ({USD}): cost per call."""
+DROPPED_MEASUREMENTS: Final = "wikitrace.metrics.dropped"
+"""Observable counter ({measurement}): histogram values dropped under overload."""
 LEGACY_TOKEN_USAGE: Final = "gen_ai.client.token.usage"
 """Histogram ({token}) with ``gen_ai.token.type``; legacy mode only."""
 
