@@ -1,6 +1,6 @@
 """Shared fixtures: one chain from in-memory exporters to an instrumented OpenAI SDK.
 
-- ``fake_openai``: a fake OpenAI HTTP server on 127.0.0.1 (``tests/fake_openai``), started
+- ``fake_openai``: a fake OpenAI HTTP server on 127.0.0.1 (``wikitrace_otel.testing.fake_openai``), started
   once per session and reset before each test.
 - ``spans`` / ``metric_reader`` / ``logs``: in-memory exporters behind real SDK providers.
 - ``instrument``: a function that instruments the OpenAI SDK with those providers (and any
@@ -24,7 +24,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from fake_openai import FakeOpenAIServer, running_server
+from wikitrace_otel.testing.fake_openai import FakeOpenAIServer, running_server
 
 try:  # renamed across SDK releases
     from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter as _InMemoryLogs

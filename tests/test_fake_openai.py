@@ -20,8 +20,15 @@ from openai.types import Completion, CreateEmbeddingResponse
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from openai.types.responses import Response, ResponseStreamEvent
 
-from fake_openai import FakeOpenAIServer, FakeResponse, default_response, encode_sse, payloads, responses_api
-from fake_openai.server import RecordedRequest
+from wikitrace_otel.testing.fake_openai import (
+    FakeOpenAIServer,
+    FakeResponse,
+    default_response,
+    encode_sse,
+    payloads,
+    responses_api,
+)
+from wikitrace_otel.testing.fake_openai.server import RecordedRequest
 
 SDK_MAJOR = int(openai.__version__.split(".")[0])
 NEW_SDK = SDK_MAJOR >= 2

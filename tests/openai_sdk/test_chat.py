@@ -8,9 +8,9 @@ import pydantic
 import pytest
 from opentelemetry.trace import SpanKind, StatusCode
 
-from fake_openai import FakeOpenAIServer
 from otel_helpers import attributes, metric_points, only_span, point_attributes
 from wikitrace_otel.semconv import SCHEMA_URL
+from wikitrace_otel.testing.fake_openai import FakeOpenAIServer
 
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
 TOOLS = [

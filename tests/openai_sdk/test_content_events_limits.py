@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from opentelemetry._logs import SeverityNumber
 
-from fake_openai import FakeResponse
-from fake_openai.payloads import chat_completion
 from otel_helpers import attributes, json_attribute, metric_points, only_span
 from wikitrace_otel._genai.content import capped_json, to_json
+from wikitrace_otel.testing.fake_openai import FakeResponse
+from wikitrace_otel.testing.fake_openai.payloads import chat_completion
 
 INPUT = "gen_ai.input.messages"
 OUTPUT = "gen_ai.output.messages"

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from opentelemetry.trace import SpanKind, StatusCode
 
-from fake_openai import FakeOpenAIServer, FakeResponse
 from otel_helpers import attributes, metric_points, only_span, point_attributes
+from wikitrace_otel.testing.fake_openai import FakeOpenAIServer, FakeResponse
 
 EMBEDDING_MODEL = "text-embedding-3-small"
 INSTRUCT_MODEL = "gpt-3.5-turbo-instruct"

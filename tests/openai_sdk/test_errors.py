@@ -10,9 +10,9 @@ import openai
 import pytest
 from opentelemetry.trace import StatusCode
 
-from fake_openai import FakeOpenAIServer, FakeResponse
-from fake_openai.payloads import chat_completion_chunks
 from otel_helpers import attributes, metric_points, only_span, point_attributes
+from wikitrace_otel.testing.fake_openai import FakeOpenAIServer, FakeResponse
+from wikitrace_otel.testing.fake_openai.payloads import chat_completion_chunks
 
 MESSAGES = [{"role": "user", "content": "Hi"}]
 NO_WAIT = {"retry-after-ms": "1"}  # the SDK honours it: retries without the default back-off

@@ -16,8 +16,8 @@ import pytest
 from opentelemetry.trace import StatusCode
 from stream_support import EndCounter, Sdk, install_end_counter, timed_attributes
 
-from fake_openai import FakeOpenAIServer
 from otel_helpers import attributes, only_span
+from wikitrace_otel.testing.fake_openai import FakeOpenAIServer
 
 CHAT_IDENTITY = {
     "gen_ai.response.id": "chatcmpl-fake-1",

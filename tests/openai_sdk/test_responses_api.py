@@ -10,10 +10,10 @@ import pydantic
 import pytest
 from opentelemetry.trace import SpanKind, StatusCode
 
-from fake_openai import FakeOpenAIServer, FakeResponse
-from fake_openai.responses_api import response_object
 from otel_helpers import attributes, metric_points, only_span, point_attributes
 from wikitrace_otel.semconv import SCHEMA_URL
+from wikitrace_otel.testing.fake_openai import FakeOpenAIServer, FakeResponse
+from wikitrace_otel.testing.fake_openai.responses_api import response_object
 
 TOOLS = [
     {

@@ -16,8 +16,8 @@ from openai.types.responses import ResponseCompletedEvent, ResponseCreatedEvent
 from opentelemetry.trace import StatusCode
 from stream_support import EndCounter, Sdk, install_end_counter, spy_on, timed_attributes
 
-from fake_openai import FakeOpenAIServer, FakeResponse, payloads
 from otel_helpers import attributes, only_span
+from wikitrace_otel.testing.fake_openai import FakeOpenAIServer, FakeResponse, payloads
 
 MESSAGES = [{"role": "user", "content": "Hi"}]
 # Default Responses stream: created, in_progress, item added, part added, 3 text deltas,

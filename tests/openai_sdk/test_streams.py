@@ -17,8 +17,8 @@ from openai.types.chat import ChatCompletionChunk
 from opentelemetry.trace import SpanKind, StatusCode
 from stream_support import TTFC, EndCounter, Sdk, install_end_counter, spy_on, timed_attributes
 
-from fake_openai import FakeOpenAIServer, FakeResponse, payloads
 from otel_helpers import attributes, metric_points, only_span, point_attributes
+from wikitrace_otel.testing.fake_openai import FakeOpenAIServer, FakeResponse, payloads
 
 MESSAGES = [{"role": "user", "content": "Hi"}]
 TOOLS = [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]

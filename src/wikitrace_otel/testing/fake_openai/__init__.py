@@ -9,7 +9,7 @@ Example::
         ...
         assert server.requests[-1].headers["authorization"] == "Bearer sk-test"
 
-``tests/conftest.py`` provides the fixtures ``fake_openai_session`` (one server
+The project's ``tests/conftest.py`` provides the fixtures ``fake_openai_session`` (one server
 per session) and ``fake_openai`` (that server, ``reset()`` before each test).
 Elsewhere, wrap ``running_server`` in a fixture::
 
