@@ -118,6 +118,7 @@ def test_metric_names_are_those_of_the_conventions() -> None:
         "gen_ai.client.inference.operation.output_tokens",
         "gen_ai.client.operation.cost",
         "gen_ai.client.token.usage",
+        "wikitrace.metrics.dropped",
     }
     assert (metrics.UNIT_SECONDS, metrics.UNIT_TOKENS, metrics.UNIT_USD) == ("s", "{token}", "{USD}")
 
