@@ -6,8 +6,8 @@ import time
 
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-from otel_helpers import metric_points
 
+from otel_helpers import metric_points
 from wikitrace_otel._genai.deferred import DeferredRecorder
 
 

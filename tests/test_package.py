@@ -37,7 +37,24 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_exported_names() -> None:
-    assert wikitrace_otel.__all__ == ["__version__"]
+    assert wikitrace_otel.__all__ == [
+        "Installation",
+        "Session",
+        "__version__",
+        "agent",
+        "clear_session",
+        "current_session",
+        "install",
+        "retrieval",
+        "session",
+        "session_reset",
+        "set_session",
+        "span",
+        "tool",
+        "tool_call_id",
+        "trace",
+        "workflow",
+    ]
     assert sorted(wikitrace_otel.__all__) == wikitrace_otel.__all__
     for name in wikitrace_otel.__all__:
         assert hasattr(wikitrace_otel, name)
@@ -224,6 +241,8 @@ def test_environment_variable_constants() -> None:
         "WIKITRACE_OPENAI_INCLUDE_USAGE",
         "WIKITRACE_GENAI_PROVIDER_HOSTS",
         "WIKITRACE_RAISE_INTERNAL_ERRORS",
+        "WIKITRACE_DIR",
+        "WIKITRACE_PRICES",
     }
     assert all(name == value for name, value in found.items())
 

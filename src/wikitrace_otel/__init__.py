@@ -1,11 +1,46 @@
 """wikitrace-otel: OpenTelemetry-native instrumentation for LLM applications.
 
-Importing this package imports no provider SDK. Instrumentors live in
-:mod:`wikitrace_otel.instrumentors`; the names the project emits in :mod:`wikitrace_otel.semconv`.
+One line sets up everything::
+
+    import wikitrace_otel
+    wikitrace_otel.install()
+
+Every LLM call of the installed provider SDKs then becomes a GenAI-convention span with
+tokens, cost, session and user, stored in ``./.wikitrace/`` (OTLP JSON Lines) or exported
+wherever ``OTEL_EXPORTER_OTLP_*`` / ``exporter=`` says. Importing this package imports no
+provider SDK.
+
+- :func:`install`, :class:`Installation`: the pipeline.
+- :func:`session`, :func:`session_reset`, :func:`set_session`, :func:`clear_session`,
+  :func:`current_session`: who a call is for (``session.id``, ``user.id``, tags).
+- :func:`trace`, :func:`tool`, :func:`agent`, :func:`retrieval`, :func:`workflow`,
+  :func:`span`, :func:`tool_call_id`: spans for your own steps.
+- :mod:`wikitrace_otel.instrumentors`, :mod:`wikitrace_otel.processors`,
+  :mod:`wikitrace_otel.exporters`, :mod:`wikitrace_otel.store`: the parts, for use on their own.
 """
 
 from __future__ import annotations
 
+from wikitrace_otel._install import Installation, install
+from wikitrace_otel.decorators import agent, retrieval, span, tool, tool_call_id, trace, workflow
+from wikitrace_otel.sessions import Session, clear_session, current_session, session, session_reset, set_session
 from wikitrace_otel.version import __version__
 
-__all__ = ["__version__"]
+__all__ = [
+    "Installation",
+    "Session",
+    "__version__",
+    "agent",
+    "clear_session",
+    "current_session",
+    "install",
+    "retrieval",
+    "session",
+    "session_reset",
+    "set_session",
+    "span",
+    "tool",
+    "tool_call_id",
+    "trace",
+    "workflow",
+]

@@ -33,6 +33,15 @@ WIKITRACE_GENAI_PROVIDER_HOSTS: Final = "WIKITRACE_GENAI_PROVIDER_HOSTS"
 URL the built-in table does not know (a gateway, a self-hosted server), e.g.
 ``llm.internal:8443=openai,10.0.0.5=vllm``."""
 
+WIKITRACE_DIR: Final = "WIKITRACE_DIR"
+"""Directory of the local span store (default ``./.wikitrace``), used by ``install()`` and the
+zero-code configurator when no exporter is configured."""
+
+WIKITRACE_PRICES: Final = "WIKITRACE_PRICES"
+"""A JSON or TOML file of per-model price overrides, in USD per million tokens, e.g.
+``{"my-model": {"input": 0.5, "output": 1.5, "cache_read": 0.05}}``; keys are a model name
+or ``provider/model``."""
+
 WIKITRACE_RAISE_INTERNAL_ERRORS: Final = "WIKITRACE_RAISE_INTERNAL_ERRORS"
 """``true`` re-raises wikitrace-otel's own internal errors instead of logging them. For the
 project's test suite; never set it in production."""

@@ -1,0 +1,318 @@
+"""Cost of every GenAI inference and embeddings span, whoever emitted it.
+
+::
+
+    from wikitrace_otel.processors.cost import CostSpanProcessor
+
+    provider.add_span_processor(CostSpanProcessor())                  # before the exporting processor
+    provider.add_span_processor(CostSpanProcessor(prices={"my-model": {"input": 1, "output": 2}}))
+
+Which spans: ``gen_ai.operation.name`` is ``chat``, ``text_completion``, ``generate_content`` or
+``embeddings``; the span is sampled; it reports token usage; it carries no cost yet (a
+``gen_ai.usage.cost.amount`` from the provider, or another tool's ``gen_ai.usage.cost``); and its
+model has a known price (:mod:`wikitrace_otel.pricing`: ``gen_ai.response.model`` first, then
+``gen_ai.request.model``). An unknown price means no cost at all, never 0.
+
+Usage is read under the current names and the older ones other instrumentations emit:
+``gen_ai.usage.input_tokens`` / ``prompt_tokens``, ``output_tokens`` / ``completion_tokens``,
+``cache_read.input_tokens`` / ``cache_read_input_tokens``, ``cache_write.input_tokens`` /
+``cache_creation.input_tokens`` / ``cache_creation_input_tokens``,
+``reasoning.output_tokens``; the provider from ``gen_ai.provider.name``, else ``gen_ai.system``.
+
+What it adds:
+
+- on the span: ``gen_ai.usage.cost.amount`` (USD), ``gen_ai.usage.cost.currency=USD``,
+  ``gen_ai.usage.cost.source=local`` and the mirror ``gen_ai.usage.cost``;
+- the ``gen_ai.client.operation.cost`` histogram ({USD}), one value per priced span (costs the
+  span already carried included, when in USD), with ``gen_ai.operation.name``,
+  ``gen_ai.provider.name``, ``gen_ai.request.model`` and ``gen_ai.response.model``.
+
+**When the span attributes can be set.** The SDK's span-processor hook ``_on_ending`` (SDK
+1.40+) runs before a span is exported, and the specification lets it write to the span. In every
+released SDK so far (1.40 to 1.45) the span is already frozen when the hook runs: it is not
+recording and writes are dropped (open-telemetry/opentelemetry-python#5614, fix proposed in
+#5613). The processor therefore checks ``span.is_recording()`` in the hook and:
+
+- where the span is still writable (a spec-compliant SDK), sets the cost attributes on it;
+- otherwise leaves the span untouched. Spans from other instrumentations then get **no cost
+  attributes**, but their cost is still recorded in the histogram, from ``on_end``. Code that ends
+  its own spans (an instrumentor, yours) can call :func:`cost_attributes` with the span's final
+  attributes and set the result before ``span.end()``; the processor then records that cost
+  instead of computing it again.
+
+Cost per span: for non-GenAI spans one dict lookup; for GenAI spans a few dict lookups, the
+arithmetic of :meth:`wikitrace_otel.pricing.ModelPrice.cost` and a queued histogram value
+(recorded at collection, see :mod:`wikitrace_otel._genai.deferred`). Each (provider, model) is
+priced once. The processor never raises into the code that ends the span.
+
+Limit: processors see only sampled spans, so under head sampling the histogram counts the
+sampled calls only.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Mapping
+from typing import Any, Final
+
+from opentelemetry import metrics
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+
+from wikitrace_otel._genai.deferred import DeferredRecorder
+from wikitrace_otel._genai.errors import report_internal_error
+from wikitrace_otel.pricing import Overrides, PriceTable
+from wikitrace_otel.semconv import SCHEMA_URL, legacy
+from wikitrace_otel.semconv import gen_ai as g
+from wikitrace_otel.semconv import metrics as m
+from wikitrace_otel.semconv import wikitrace as w
+from wikitrace_otel.version import __version__
+
+_logger = logging.getLogger(__name__)
+
+PRICED_OPERATIONS: Final = frozenset(
+    op.value
+    for op in (g.Operation.CHAT, g.Operation.TEXT_COMPLETION, g.Operation.GENERATE_CONTENT, g.Operation.EMBEDDINGS)
+)
+"""Values of ``gen_ai.operation.name`` whose spans are priced."""
+
+_INPUT = (g.GEN_AI_USAGE_INPUT_TOKENS, legacy.PROMPT_TOKENS)
+_OUTPUT = (g.GEN_AI_USAGE_OUTPUT_TOKENS, legacy.COMPLETION_TOKENS)
+_CACHE_READ = (g.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, legacy.CACHE_READ_INPUT_TOKENS)
+_CACHE_WRITE = (
+    g.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
+    g.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+    legacy.CACHE_CREATION_INPUT_TOKENS,
+)
+_REASONING = (g.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,)
+_USD: Final = "USD"
+_LOCAL: Final = "local"
+
+_default_prices: PriceTable | None = None
+_default_lock = threading.Lock()
+
+
+def cost_of(attributes: Mapping[str, Any], prices: PriceTable) -> float | None:
+    """The USD cost of the call a GenAI span describes, or None (not priced, no usage, unknown price).
+
+    Args:
+        attributes: the span's attributes.
+        prices: where prices come from.
+    """
+    if attributes.get(g.GEN_AI_OPERATION_NAME) not in PRICED_OPERATIONS:
+        return None
+    input_tokens = _count(attributes, _INPUT)
+    output_tokens = _count(attributes, _OUTPUT)
+    if input_tokens is None and output_tokens is None:
+        return None  # no usage reported (a failed call, a stream without usage): unknown, not 0
+    response_model = _text(attributes, g.GEN_AI_RESPONSE_MODEL)
+    request_model = _text(attributes, g.GEN_AI_REQUEST_MODEL)
+    price = prices.lookup(
+        _provider(attributes),
+        response_model or request_model,
+        fallback=request_model if response_model and request_model != response_model else None,
+        service_tier=_text(attributes, g.OPENAI_RESPONSE_SERVICE_TIER),
+    )
+    if price is None:
+        return None
+    return price.cost(
+        input_tokens or 0,
+        output_tokens or 0,
+        _count(attributes, _CACHE_READ) or 0,
+        _count(attributes, _CACHE_WRITE) or 0,
+        _count(attributes, _REASONING) or 0,
+    )
+
+
+def cost_attributes(attributes: Mapping[str, Any], prices: PriceTable | None = None) -> dict[str, Any]:
+    """The cost attributes to set on a GenAI span before ending it; empty when there is nothing to add.
+
+    For instrumentors that end their own spans: on released SDKs a span processor cannot add
+    attributes to an ending span, so they call this with the span's final attributes.
+
+    Args:
+        attributes: the span's attributes (operation, provider, models and usage).
+        prices: the price table; None uses one shared table built from ``WIKITRACE_PRICES``.
+
+    Returns:
+        ``gen_ai.usage.cost.amount`` / ``.currency`` / ``.source`` and ``gen_ai.usage.cost``,
+        or ``{}`` when the span already has a cost, reports no usage, or its price is unknown.
+
+    Raises:
+        ValueError: (first call only, ``prices`` None) the file named by ``WIKITRACE_PRICES`` is malformed.
+    """
+    if w.GEN_AI_USAGE_COST_AMOUNT in attributes or w.GEN_AI_USAGE_COST in attributes:
+        return {}
+    amount = cost_of(attributes, prices if prices is not None else default_prices())
+    if amount is None:
+        return {}
+    return {
+        w.GEN_AI_USAGE_COST_AMOUNT: amount,
+        w.GEN_AI_USAGE_COST_CURRENCY: _USD,
+        w.GEN_AI_USAGE_COST_SOURCE: _LOCAL,
+        w.GEN_AI_USAGE_COST: amount,
+    }
+
+
+def default_prices() -> PriceTable:
+    """The process-wide price table (genai-prices plus ``WIKITRACE_PRICES``), built on first use."""
+    global _default_prices
+    with _default_lock:
+        if _default_prices is None:
+            _default_prices = PriceTable()
+        return _default_prices
+
+
+class CostSpanProcessor(SpanProcessor):
+    """Adds the cost of GenAI calls to their spans (where the SDK allows) and to ``gen_ai.client.operation.cost``.
+
+    Register it before the processor that exports, so a writable span is priced before export.
+
+    Args:
+        prices: a :class:`~wikitrace_otel.pricing.PriceTable`, or overrides for a new one (a dict
+            or the path of a JSON / TOML file); None reads ``WIKITRACE_PRICES``.
+        meter_provider: where the histogram goes; None means the global meter provider.
+        preload: import genai-prices and load its data in a background thread now, so the first
+            priced span does not wait for it (~0.3 s).
+
+    Raises:
+        ValueError: the price overrides are malformed.
+    """
+
+    def __init__(
+        self,
+        prices: PriceTable | Overrides | None = None,
+        meter_provider: metrics.MeterProvider | None = None,
+        *,
+        preload: bool = True,
+    ) -> None:
+        self.prices = prices if isinstance(prices, PriceTable) else PriceTable(prices)
+        meter = metrics.get_meter(__name__, __version__, meter_provider, schema_url=SCHEMA_URL)
+        self._histogram = meter.create_histogram(
+            m.OPERATION_COST,
+            unit=m.UNIT_USD,
+            description="Cost of a GenAI operation",
+            explicit_bucket_boundaries_advisory=list(m.COST_BUCKETS),
+        )
+        self._recorder = DeferredRecorder(meter)
+        self._shut_down = False
+        if preload:
+            threading.Thread(target=self._preload, name="wikitrace-prices", daemon=True).start()
+
+    def cost_attributes(self, attributes: Mapping[str, Any]) -> dict[str, Any]:
+        """:func:`cost_attributes` with this processor's prices."""
+        return cost_attributes(attributes, self.prices)
+
+    def _on_ending(self, span: Span) -> None:
+        """Set the cost attributes while the span can still take them (see the module docs)."""
+        # Released SDKs freeze the span before this hook: is_recording() is False and writes
+        # would be dropped with a warning per span, so only a writable span is touched.
+        if self._shut_down or not span.is_recording():
+            return
+        try:
+            attributes = _genai_attributes(span)
+            if attributes is not None:
+                extra = cost_attributes(attributes, self.prices)
+                if extra:
+                    span.set_attributes(extra)
+        except Exception as internal:  # noqa: BLE001 - telemetry must not break span.end()
+            report_internal_error(internal)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        """Record the span's cost in the histogram: the one it carries, else one computed now."""
+        if self._shut_down:
+            return
+        try:
+            attributes = _genai_attributes(span)
+            if attributes is None:
+                return
+            amount = _carried_cost(attributes)
+            if amount is None and w.GEN_AI_USAGE_COST_AMOUNT not in attributes:
+                amount = cost_of(attributes, self.prices)
+            if amount is not None:
+                self._recorder.record(self._histogram, amount, _metric_attributes(attributes))
+        except Exception as internal:  # noqa: BLE001 - telemetry must not break span.end()
+            report_internal_error(internal)
+
+    def shutdown(self) -> None:
+        """Stop pricing and hand queued values to the SDK; safe to call more than once."""
+        self._shut_down = True
+        self._recorder.drain()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Hand queued histogram values to the SDK.
+
+        Returns:
+            Always True.
+        """
+        self._recorder.drain()
+        return True
+
+    def _preload(self) -> None:
+        try:
+            self.prices.preload()
+        except Exception:  # a failed warm-up only means the first lookup loads the data
+            _logger.debug("Preloading genai-prices failed", exc_info=True)
+
+
+def _genai_attributes(span: ReadableSpan) -> dict[str, Any] | None:
+    """A plain-dict copy of a sampled, priceable GenAI span's attributes; None for any other span."""
+    attributes = span.attributes
+    if not attributes:
+        return None
+    # Read a copy: the SDK's attribute mapping answers a missing key by raising and catching
+    # KeyError in Python (~2.5 µs each, and pricing reads ~20 keys, most of them absent), while
+    # its copy() is a C-level dict copy, and the proxy's copy() hands that through.
+    copy = getattr(attributes, "copy", None)
+    values = copy() if copy is not None else None
+    if not isinstance(values, dict):
+        values = dict(attributes)
+    if values.get(g.GEN_AI_OPERATION_NAME) not in PRICED_OPERATIONS:
+        return None
+    context = span.context
+    if context is None or not context.trace_flags.sampled:
+        return None
+    return values
+
+
+def _count(attributes: Mapping[str, Any], keys: tuple[str, ...]) -> int | float | None:
+    for key in keys:
+        value = attributes.get(key)
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+                return None
+            return value
+    return None
+
+
+def _text(attributes: Mapping[str, Any], key: str) -> str | None:
+    value = attributes.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def _provider(attributes: Mapping[str, Any]) -> str | None:
+    return _text(attributes, g.GEN_AI_PROVIDER_NAME) or _text(attributes, g.GEN_AI_SYSTEM)
+
+
+def _carried_cost(attributes: Mapping[str, Any]) -> float | None:
+    """A cost the span already carries, if it is a USD amount."""
+    value = attributes.get(w.GEN_AI_USAGE_COST_AMOUNT)
+    if value is None:
+        value = attributes.get(w.GEN_AI_USAGE_COST)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        return None
+    currency = attributes.get(w.GEN_AI_USAGE_COST_CURRENCY)
+    return float(value) if currency is None or currency == _USD else None
+
+
+def _metric_attributes(attributes: Mapping[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = {g.GEN_AI_OPERATION_NAME: attributes[g.GEN_AI_OPERATION_NAME]}
+    provider = _provider(attributes)
+    if provider:
+        found[g.GEN_AI_PROVIDER_NAME] = provider
+    for key in (g.GEN_AI_REQUEST_MODEL, g.GEN_AI_RESPONSE_MODEL):
+        value = _text(attributes, key)
+        if value:
+            found[key] = value
+    return found
