@@ -9,9 +9,9 @@ metrics are collected, not on the call path, so after each timed batch the reade
 and that time is reported separately ("collect µs/call"): it is CPU the process spends,
 on the exporter's thread rather than in the call.
 
-Rounds interleave the bare SDK and each instrumented variant (instrument, measure,
-uninstrument), and the figures are medians over rounds, so machine noise hits all variants
-alike.
+The bare call goes through the SDK's own method (the function under the wrapper), so bare
+and traced calls can alternate in small blocks within one process; the added cost is the
+median of the paired differences, so slow drift in the machine's speed cancels out.
 
 Usage: ``python bench/overhead.py [--rounds 15] [--calls 400] [--json bench/results/overhead.json]``
 """
@@ -109,27 +109,37 @@ def make_client(streams: dict[int, bytes]) -> openai.OpenAI:
     )
 
 
-def cases(client: openai.OpenAI) -> dict[str, Callable[[], Any]]:
-    def chat() -> Any:
-        return client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, temperature=0.2)
+def _original(resource: Any, name: str) -> Callable[..., Any]:
+    """The SDK's own method, bypassing the instrumentation wrapper (if any) on its class."""
+    method = type(resource).__dict__[name]
+    function = getattr(method, "__wrapped__", method)
+    return lambda **kwargs: function(resource, **kwargs)
 
-    def stream(chunks: int) -> Callable[[], Any]:
+
+def cases(client: openai.OpenAI) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
+    """Each case as (bare, traced): the same call through the SDK's own method and through
+    whatever is installed on the class, so both can run interleaved call by call."""
+    chat_kwargs: dict[str, Any] = {"model": "gpt-4o-mini", "messages": MESSAGES, "temperature": 0.2}
+    embed_kwargs: dict[str, Any] = {"model": "text-embedding-3-small", "input": "hello", "encoding_format": "float"}
+
+    def consume(create: Callable[..., Any], chunks: int) -> Callable[[], Any]:
         def run() -> Any:
-            for _ in client.chat.completions.create(
-                model="gpt-4o-mini", messages=MESSAGES, stream=True, metadata={"chunks": str(chunks)}
-            ):
+            for _ in create(**chat_kwargs, stream=True, metadata={"chunks": str(chunks)}):
                 pass
 
         return run
 
-    def embeddings() -> Any:
-        return client.embeddings.create(model="text-embedding-3-small", input="hello", encoding_format="float")
+    chat, embeddings = client.chat.completions, client.embeddings
+    bare_chat, bare_embed = _original(chat, "create"), _original(embeddings, "create")
+    return {
+        "chat": (lambda: bare_chat(**chat_kwargs), lambda: chat.create(**chat_kwargs)),
+        "stream_5": (consume(bare_chat, 5), consume(chat.create, 5)),
+        "stream_45": (consume(bare_chat, 45), consume(chat.create, 45)),
+        "embeddings": (lambda: bare_embed(**embed_kwargs), lambda: embeddings.create(**embed_kwargs)),
+    }
 
-    return {"chat": chat, "stream_5": stream(5), "stream_45": stream(45), "embeddings": embeddings}
 
-
-VARIANTS: dict[str, dict[str, Any] | None] = {
-    "bare": None,
+VARIANTS: dict[str, dict[str, Any]] = {
     "wikitrace": {},
     "wikitrace+content": {"capture_content": "SPAN_ONLY"},
 }
@@ -142,53 +152,61 @@ def time_per_call(fn: Callable[[], Any], calls: int) -> float:
     return (time.perf_counter() - start) / calls
 
 
+def reference_span_us(provider: TracerProvider, blocks: int) -> float:
+    """What one plain SDK span with 15 attributes costs here, through the same pipeline: the
+    yardstick for the figures above on a machine whose speed drifts."""
+    tracer = provider.get_tracer("reference")
+    attributes = {f"attribute.{i}": i for i in range(15)}
+
+    def one() -> None:
+        tracer.start_span("reference", attributes=attributes).end()
+
+    return statistics.median(time_per_call(one, 50) for _ in range(blocks)) * 1e6
+
+
 def run(rounds: int, calls: int) -> dict[str, Any]:
+    """Per case: blocks of bare and traced calls alternate; the added cost is the median of
+    the paired differences, which cancels slow drift in the machine's speed."""
     client = make_client({5: stream_body(5), 45: stream_body(45)})
     tracer_provider = TracerProvider()
     tracer_provider.add_span_processor(SimpleSpanProcessor(DropExporter()))
     reader = InMemoryMetricReader()
     meter_provider = MeterProvider(metric_readers=[reader])
-    samples: dict[str, dict[str, list[float]]] = {v: {c: [] for c in cases(client)} for v in VARIANTS}
-    collect: dict[str, dict[str, list[float]]] = {v: {c: [] for c in cases(client)} for v in VARIANTS}
-    for _ in range(rounds):
-        for variant, settings in VARIANTS.items():
-            instrumentor = OpenAIInstrumentor()
-            if settings is not None:
-                instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider, **settings)
-            for case, fn in cases(client).items():
-                for _ in range(calls // 10):  # warm-up
-                    fn()
-                reader.get_metrics_data()
-                samples[variant][case].append(time_per_call(fn, calls))
+    report: dict[str, Any] = {"bare_us": {}, "added_us": {}, "collect_us_per_call": {}}
+    report["sdk_span_15_attributes_us"] = reference_span_us(tracer_provider, rounds * 10)
+    block = max(calls // 10, 5)
+    for variant, settings in VARIANTS.items():
+        instrumentor = OpenAIInstrumentor()
+        instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider, **settings)
+        added, collected = {}, {}
+        for case, (bare, traced) in cases(client).items():
+            for _ in range(block):  # warm-up
+                bare()
+                traced()
+            reader.get_metrics_data()
+            bare_times, differences, collect_times = [], [], []
+            for _ in range(rounds * 10):
+                bare_time = time_per_call(bare, block)
+                traced_time = time_per_call(traced, block)
+                bare_times.append(bare_time)
+                differences.append(traced_time - bare_time)
                 start = time.perf_counter()
                 reader.get_metrics_data()
-                collect[variant][case].append((time.perf_counter() - start) / calls)
-            if settings is not None:
-                instrumentor.uninstrument()
-    report = summarize(samples)
-    report["collect_us_per_call"] = {
-        v: {c: statistics.median(s) * 1e6 for c, s in by_case.items()} for v, by_case in collect.items() if v != "bare"
-    }
-    return report
-
-
-def summarize(samples: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
-    medians = {v: {c: statistics.median(s) for c, s in by_case.items()} for v, by_case in samples.items()}
-    bare = medians["bare"]
-    report: dict[str, Any] = {"median_seconds": medians, "added_us": {}}
-    for variant, by_case in medians.items():
-        if variant == "bare":
-            continue
-        added = {case: (by_case[case] - bare[case]) * 1e6 for case in by_case}
+                collect_times.append((time.perf_counter() - start) / block)
+            report["bare_us"][case] = statistics.median(bare_times) * 1e6
+            added[case] = statistics.median(differences) * 1e6
+            collected[case] = statistics.median(collect_times) * 1e6
         added["per_chunk"] = (added["stream_45"] - added["stream_5"]) / 40
         report["added_us"][variant] = added
+        report["collect_us_per_call"][variant] = collected
+        instrumentor.uninstrument()
     return report
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--calls", type=int, default=400)
+    parser.add_argument("--rounds", type=int, default=15, help="x10 paired blocks per case")
+    parser.add_argument("--calls", type=int, default=200, help="calls per round (a block is a tenth)")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args()
     report = run(args.rounds, args.calls)
@@ -199,19 +217,19 @@ def main() -> None:
         "rounds": args.rounds,
         "calls_per_round": args.calls,
     }
-    bare = report["median_seconds"]["bare"]
-    print(f"openai {openai.__version__}, python {platform.python_version()}, {args.rounds} rounds x {args.calls} calls")
+    bare = report["bare_us"]
+    print(f"openai {openai.__version__}, python {platform.python_version()}, {args.rounds * 10} paired blocks")
+    print(f"one plain SDK span with 15 attributes costs {report['sdk_span_15_attributes_us']:.1f} µs here")
     variants = list(report["added_us"])
     header = "".join(f"{v + ' +µs':>22}{'collect µs/call':>17}" for v in variants)
     print(f"{'case':<12}{'bare µs':>10}" + header)
     for case in (*bare, "per_chunk"):
-        base = f"{bare[case] * 1e6:10.1f}" if case in bare else f"{'':>10}"
+        base = f"{bare[case]:10.1f}" if case in bare else f"{'':>10}"
         row = ""
         for variant in variants:
             collected = report["collect_us_per_call"][variant].get(case)
-            row += f"{report['added_us'][variant][case]:22.1f}" + (
-                f"{collected:17.1f}" if collected is not None else " " * 17
-            )
+            added = report["added_us"][variant][case]
+            row += f"{added:22.1f}" + (f"{collected:17.1f}" if collected is not None else " " * 17)
         print(f"{case:<12}{base}{row}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -6,48 +6,30 @@ import logging
 from typing import Any
 
 import pytest
+from content_support import (
+    CONTENT_KEYS,
+    INPUT,
+    OUTPUT,
+    PARAMETERS,
+    RESPONSES_TOOLS,
+    TOOL_DEFINITIONS,
+    TOOL_DEFS,
+    answer,
+    text,
+    tool_call,
+)
 
 from otel_helpers import attributes, json_attribute, only_span
 
-INPUT = "gen_ai.input.messages"
-OUTPUT = "gen_ai.output.messages"
-SYSTEM = "gen_ai.system_instructions"
-TOOL_DEFS = "gen_ai.tool.definitions"
-CONTENT_KEYS = (INPUT, OUTPUT, SYSTEM, TOOL_DEFS)
 CAPTURE_VARIABLE = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
-PARAMETERS = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
 TOOLS = [
     {
         "type": "function",
         "function": {"name": "get_weather", "description": "Weather in a city", "parameters": PARAMETERS},
     }
 ]
-RESPONSES_TOOLS = [
-    {
-        "type": "function",
-        "name": "get_weather",
-        "description": "Weather in a city",
-        "parameters": PARAMETERS,
-        "strict": True,
-    }
-]
-TOOL_DEFINITIONS = [
-    {"type": "function", "name": "get_weather", "description": "Weather in a city", "parameters": PARAMETERS}
-]
-
-
-def text(role: str, content: str) -> dict[str, Any]:
-    return {"role": role, "parts": [{"type": "text", "content": content}]}
-
-
-def answer(content: str, finish_reason: str = "stop") -> dict[str, Any]:
-    return {**text("assistant", content), "finish_reason": finish_reason}
-
-
-def tool_call(call_id: str = "call_fake_1") -> dict[str, Any]:
-    return {"type": "tool_call", "id": call_id, "name": "get_weather", "arguments": {"city": "Paris"}}
 
 
 EXPECTED_INPUT = [text("system", "Be brief."), text("user", "Hi")]

@@ -14,7 +14,7 @@ from typing import Any
 import openai
 import pytest
 from opentelemetry.trace import StatusCode
-from stream_support import EndCounter, Sdk, install_end_counter, timed_attributes
+from stream_support import Sdk, timed_attributes
 
 from otel_helpers import attributes, only_span
 from wikitrace_otel.testing.fake_openai import FakeOpenAIServer
@@ -144,18 +144,6 @@ CASES = {
     ),
 }
 STREAMING = [name for name, case in CASES.items() if case.streamed is not None]
-
-
-@pytest.fixture(params=["sync", "async"])
-def sdk(request: pytest.FixtureRequest) -> Sdk:
-    # Only the client the test needs: building one costs ~0.1 s.
-    is_async = request.param == "async"
-    return Sdk(request.getfixturevalue("async_client" if is_async else "client"), is_async)
-
-
-@pytest.fixture
-def ends(tracer_provider: Any, caplog: pytest.LogCaptureFixture) -> EndCounter:
-    return install_end_counter(tracer_provider, caplog)
 
 
 def requested(case: Case, server: FakeOpenAIServer, stream: bool = False) -> dict[str, Any]:

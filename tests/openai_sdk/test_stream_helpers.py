@@ -14,7 +14,7 @@ import openai
 import pytest
 from openai.types.responses import ResponseCompletedEvent, ResponseCreatedEvent
 from opentelemetry.trace import StatusCode
-from stream_support import EndCounter, Sdk, install_end_counter, spy_on, timed_attributes
+from stream_support import Sdk, spy_on, timed_attributes
 
 from otel_helpers import attributes, only_span
 from wikitrace_otel.testing.fake_openai import FakeOpenAIServer, FakeResponse, payloads
@@ -23,18 +23,6 @@ MESSAGES = [{"role": "user", "content": "Hi"}]
 # Default Responses stream: created, in_progress, item added, part added, 3 text deltas,
 # text done, part done, item done, completed.
 RESPONSE_EVENTS = 11
-
-
-@pytest.fixture(params=["sync", "async"])
-def sdk(request: pytest.FixtureRequest) -> Sdk:
-    # Only the client the test needs: building one costs ~0.1 s.
-    is_async = request.param == "async"
-    return Sdk(request.getfixturevalue("async_client" if is_async else "client"), is_async)
-
-
-@pytest.fixture
-def ends(tracer_provider: Any, caplog: pytest.LogCaptureFixture) -> EndCounter:
-    return install_end_counter(tracer_provider, caplog)
 
 
 def server_attributes(server: FakeOpenAIServer) -> dict[str, Any]:

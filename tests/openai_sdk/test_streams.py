@@ -11,11 +11,10 @@ import gc
 from typing import Any
 
 import openai
-import pytest
 from openai.types import Completion
 from openai.types.chat import ChatCompletionChunk
 from opentelemetry.trace import SpanKind, StatusCode
-from stream_support import TTFC, EndCounter, Sdk, install_end_counter, spy_on, timed_attributes
+from stream_support import TTFC, Sdk, spy_on, timed_attributes
 
 from otel_helpers import attributes, metric_points, only_span, point_attributes
 from wikitrace_otel.testing.fake_openai import FakeOpenAIServer, FakeResponse, payloads
@@ -30,18 +29,6 @@ USAGE = {
 }
 # Default stream: role delta, 3 content deltas, the finish-reason chunk.
 CHUNKS = 5
-
-
-@pytest.fixture(params=["sync", "async"])
-def sdk(request: pytest.FixtureRequest) -> Sdk:
-    # Only the client the test needs: building one costs ~0.1 s.
-    is_async = request.param == "async"
-    return Sdk(request.getfixturevalue("async_client" if is_async else "client"), is_async)
-
-
-@pytest.fixture
-def ends(tracer_provider: Any, caplog: pytest.LogCaptureFixture) -> EndCounter:
-    return install_end_counter(tracer_provider, caplog)
 
 
 def request_attributes(server: FakeOpenAIServer, **extra: Any) -> dict[str, Any]:
