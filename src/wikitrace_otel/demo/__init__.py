@@ -21,7 +21,8 @@ def run(store: Path, live: bool = False, out: TextIO = sys.stdout) -> int:
     import openai
 
     from wikitrace_otel import install
-    from wikitrace_otel.demo.agent import answer
+    from wikitrace_otel.demo.agent import EMBEDDING_MODEL, FIND_STORE, HANDBOOK, MODEL, answer
+    from wikitrace_otel.demo.script import queue_answers
     from wikitrace_otel.demo.tree import render
     from wikitrace_otel.sessions import session
     from wikitrace_otel.store import read_spans
@@ -34,6 +35,7 @@ def run(store: Path, live: bool = False, out: TextIO = sys.stdout) -> int:
     if server is not None:
         # The fake server stands in for api.openai.com: price and name it as OpenAI.
         os.environ.setdefault("WIKITRACE_GENAI_PROVIDER_HOSTS", f"127.0.0.1:{server.port}=openai")
+        queue_answers(server, MODEL, EMBEDDING_MODEL, len(HANDBOOK) + 1, [FIND_STORE])
     installation = install("wikitrace-demo", store=store, instrument=["openai"])
     try:
         client = openai.OpenAI(base_url=server.base_url, api_key="sk-demo") if server else openai.OpenAI()
