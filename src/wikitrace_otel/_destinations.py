@@ -12,6 +12,7 @@ Order (the first that applies wins):
 from __future__ import annotations
 
 import base64
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import Any
 
 from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SpanExporter
 
+_logger = logging.getLogger("wikitrace_otel")
 PRESETS = ("file", "otlp", "console", "phoenix", "honeycomb", "datadog", "langfuse")
 _TRACES_EXPORTER = "OTEL_TRACES_EXPORTER"
 _ENDPOINTS = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
@@ -128,7 +130,15 @@ def _otlp(
 def _file(store: str | os.PathLike[str] | None) -> Destination:
     from wikitrace_otel.exporters import FileSpanExporter
 
-    exporter = FileSpanExporter(store)
+    try:
+        exporter = FileSpanExporter(store)
+    except OSError as exc:
+        if store is not None:
+            raise ValueError(f"store={os.fspath(store)!r} cannot be used: {exc}") from exc
+        # The default store (./.wikitrace or $WIKITRACE_DIR) is not something the code asked
+        # for: an unwritable working directory must not stop the application.
+        _logger.warning("wikitrace-otel: local store unavailable (%s); spans are not stored", exc)
+        return Destination("nowhere (local store unavailable)", [])
     return Destination(f"local store {exporter.directory}", [exporter])
 
 

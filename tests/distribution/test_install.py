@@ -141,3 +141,19 @@ def test_demo_runs_and_prints_the_trace(tmp_path: Path) -> None:
     names = {span.name for span in read_spans(tmp_path)}
     assert {"invoke_agent support-agent", "chat gpt-4o-mini", "embeddings text-embedding-3-small"} <= names
     assert all("gen_ai.usage.cost.amount" in s.attributes for s in read_spans(tmp_path) if s.name.startswith("chat"))
+
+
+def test_an_unusable_store_argument_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(ValueError, match="cannot be used"):
+        install(store=blocker)
+
+
+def test_an_unusable_default_store_does_not_stop_the_application(fake_openai: FakeOpenAIServer, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    setup = "import wikitrace_otel\nwikitrace_otel.install()"
+    done = python(app_source(fake_openai, setup), tmp_path, clean_env(fake_openai, WIKITRACE_DIR=str(blocker)))
+
+    assert "local store unavailable" in done.stderr
