@@ -195,3 +195,16 @@ def test_azure_client_subclass(instrumented, span_exporter, fake_openai) -> None
         azure.chat.completions.create(model="my-deployment", messages=MESSAGES)
 
     assert attributes(only_span(span_exporter))["gen_ai.provider.name"] == "azure.ai.openai"
+
+
+def test_reassigning_base_url_is_noticed(instrument, client, span_exporter, fake_openai) -> None:
+    host = fake_openai.base_url.split("//", 1)[1].split("/", 1)[0]
+    instrument(provider_hosts={host: "openai", f"localhost:{fake_openai.port}": "groq"})
+    client.chat.completions.create(model="m", messages=[{"role": "user", "content": "Hi"}])
+    client.base_url = f"http://localhost:{fake_openai.port}/v1"
+    client.chat.completions.create(model="m", messages=[{"role": "user", "content": "Hi"}])
+
+    first, second = span_exporter.get_finished_spans()
+    assert first.attributes["gen_ai.provider.name"] == "openai"
+    assert second.attributes["gen_ai.provider.name"] == "groq"
+    assert second.attributes["server.address"] == "localhost"

@@ -9,6 +9,8 @@ entries (``host`` or ``host:port``).
 
 from __future__ import annotations
 
+import contextlib
+import weakref
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
@@ -93,20 +95,38 @@ def _is_azure_client(cls: type) -> bool:
 
 
 class EndpointCache:
-    """Resolves a client's endpoint once per base URL and client class (the hot path only pays
-    a dict lookup)."""
+    """Resolves a client's endpoint once per client and base URL.
+
+    The hot path is one weak-dict lookup and an identity check of the client's ``base_url``
+    object (the SDK keeps the same object until ``base_url`` is reassigned); formatting the
+    URL is left to the first call.
+    """
 
     def __init__(self, overrides: dict[str, str]) -> None:
         self._overrides = overrides
-        self._cache: dict[tuple[str, type], Endpoint] = {}
+        self._by_url: dict[tuple[str, type], Endpoint] = {}
+        self._by_client: weakref.WeakKeyDictionary[Any, tuple[Any, Endpoint]] = weakref.WeakKeyDictionary()
 
     def for_client(self, client: Any) -> Endpoint:
         """The endpoint of an ``OpenAI``-family client object (subclasses included)."""
-        key = (str(getattr(client, "base_url", "")), type(client))
-        endpoint = self._cache.get(key)
+        base_url = getattr(client, "base_url", "")
+        try:
+            known = self._by_client.get(client)
+        except TypeError:  # not weak-referenceable or not hashable: resolve by URL
+            known = None
+        if known is not None and known[0] is base_url:
+            return known[1]
+        endpoint = self._resolve(str(base_url), type(client))
+        with contextlib.suppress(TypeError):
+            self._by_client[client] = (base_url, endpoint)
+        return endpoint
+
+    def _resolve(self, url: str, cls: type) -> Endpoint:
+        key = (url, cls)
+        endpoint = self._by_url.get(key)
         if endpoint is None:
-            endpoint = provider_from_url(key[0], self._overrides, azure_client=_is_azure_client(key[1]))
-            if len(self._cache) >= _CACHE_LIMIT:
-                self._cache.clear()
-            self._cache[key] = endpoint
+            endpoint = provider_from_url(url, self._overrides, azure_client=_is_azure_client(cls))
+            if len(self._by_url) >= _CACHE_LIMIT:
+                self._by_url.clear()
+            self._by_url[key] = endpoint
         return endpoint
