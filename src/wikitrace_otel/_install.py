@@ -40,6 +40,7 @@ class Installation:
         meter_provider: the global ``MeterProvider`` (an SDK one when ``install()`` made it).
         destination: a short description of where spans go.
         instrumented: names of the provider SDKs that were instrumented.
+        exporters: the span exporters, each counting ``exported_spans`` and ``failed_spans``.
     """
 
     def __init__(
@@ -50,9 +51,20 @@ class Installation:
         self.logger_provider = logger_provider
         self.destination = destination
         self.instrumented: list[str] = []
+        self.exporters: list[Any] = []
         self.owned: list[Any] = []  # providers install() created (and so may shut down)
         self._instrumentors: list[Any] = []
         self._shut_down = False
+
+    @property
+    def failed_spans(self) -> int:
+        """Spans an exporter refused or failed on (a backend down, a full disk)."""
+        return sum(exporter.failed_spans for exporter in self.exporters)
+
+    @property
+    def exported_spans(self) -> int:
+        """Spans the exporters accepted."""
+        return sum(exporter.exported_spans for exporter in self.exporters)
 
     def _instrument(self, names: list[str], capture: ContentCapture) -> None:
         _instrument_into(self, names, capture)
@@ -211,6 +223,7 @@ def _build(
 ) -> Installation:
     from opentelemetry.sdk.metrics import MeterProvider
 
+    from wikitrace_otel.exporters.counting import CountingSpanExporter
     from wikitrace_otel.processors import CostEnrichingProcessor, CostSpanProcessor, SessionSpanProcessor
 
     owned: list[Any] = []
@@ -232,11 +245,13 @@ def _build(
         owned.append(tracer_provider)
     tracer_provider.add_span_processor(SessionSpanProcessor())
     tracer_provider.add_span_processor(cost)
-    for span_exporter in destination.span_exporters:
+    counted = [CountingSpanExporter(span_exporter) for span_exporter in destination.span_exporters]
+    for span_exporter in counted:
         # Exported GenAI spans carry their cost, whoever emitted them (see processors.enrich).
         tracer_provider.add_span_processor(CostEnrichingProcessor(BatchSpanProcessor(span_exporter), cost.prices))
     logger_provider = _logger_provider(resource, destination, capture, owned)
     installation = Installation(tracer_provider, meter_provider, logger_provider, destination.description)
+    installation.exporters = counted
     installation.owned = owned
     return installation
 

@@ -157,3 +157,23 @@ def test_an_unusable_default_store_does_not_stop_the_application(fake_openai: Fa
     done = python(app_source(fake_openai, setup), tmp_path, clean_env(fake_openai, WIKITRACE_DIR=str(blocker)))
 
     assert "local store unavailable" in done.stderr
+
+
+def test_a_backend_that_is_down_is_counted_not_raised(fake_openai: FakeOpenAIServer, tmp_path: Path) -> None:
+    source = (
+        app_source(
+            fake_openai,
+            'import wikitrace_otel\nhandle = wikitrace_otel.install(exporter="otlp")',
+        )
+        + "\nhandle.force_flush()\nprint(handle.exported_spans, handle.failed_spans)\n"
+    )
+    # Nothing listens on port 9 (discard) of 127.0.0.1: the OTLP exporter's requests fail.
+    env = clean_env(
+        fake_openai,
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="http://127.0.0.1:9/v1/traces",
+        OTEL_EXPORTER_OTLP_TIMEOUT="1",
+        OTEL_METRICS_EXPORTER="none",
+    )
+    done = python(source, tmp_path, env)
+
+    assert done.stdout.split()[-2:] == ["0", "2"]
