@@ -7,6 +7,8 @@ SDK's ``NOT_GIVEN`` / ``omit`` sentinels) produce no attribute. Responses are re
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from wikitrace_otel.semconv import gen_ai as g
@@ -158,6 +160,15 @@ def fetch_request(kwargs: dict[str, Any], attrs: dict[str, Any], is_openai: bool
 # --- responses ------------------------------------------------------------------------
 
 
+def _getter(obj: Any) -> Callable[[str, Any], Any]:
+    """``get(name, default)`` for a dict or an object: bound once, cheaper than :func:`field` per name."""
+    return obj.get if isinstance(obj, dict) else partial(getattr, obj)
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def usage_attributes(usage: Any, response: dict[str, Any]) -> tuple[int, int]:
     """Token usage of a Chat Completions or Responses ``usage`` object.
 
@@ -166,51 +177,51 @@ def usage_attributes(usage: Any, response: dict[str, Any]) -> tuple[int, int]:
     """
     if usage is None:
         return (0, 0)
-    input_tokens = field(usage, "input_tokens")
-    if input_tokens is None:
-        input_tokens = field(usage, "prompt_tokens")
-        output_tokens = field(usage, "completion_tokens")
-        input_details = field(usage, "prompt_tokens_details")
-        output_details = field(usage, "completion_tokens_details")
+    get = _getter(usage)
+    input_tokens = get("input_tokens", None)
+    if input_tokens is None:  # Chat Completions and legacy Completions names
+        input_tokens, output_tokens = get("prompt_tokens", None), get("completion_tokens", None)
+        input_details, output_details = get("prompt_tokens_details", None), get("completion_tokens_details", None)
     else:
-        output_tokens = field(usage, "output_tokens")
-        input_details = field(usage, "input_tokens_details")
-        output_details = field(usage, "output_tokens_details")
-    if isinstance(input_tokens, int):
-        response[g.GEN_AI_USAGE_INPUT_TOKENS] = input_tokens
-    if isinstance(output_tokens, int):
-        response[g.GEN_AI_USAGE_OUTPUT_TOKENS] = output_tokens
+        output_tokens = get("output_tokens", None)
+        input_details, output_details = get("input_tokens_details", None), get("output_tokens_details", None)
+    for key, value in ((g.GEN_AI_USAGE_INPUT_TOKENS, input_tokens), (g.GEN_AI_USAGE_OUTPUT_TOKENS, output_tokens)):
+        if _int(value) is not None:
+            response[key] = value
+    audio_in = audio_out = 0
     if input_details is not None:
-        cached = field(input_details, "cached_tokens")
-        if isinstance(cached, int):
+        get_in = _getter(input_details)
+        cached, written = _int(get_in("cached_tokens", None)), _int(get_in("cache_write_tokens", None))
+        if cached is not None:
             response[g.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = cached
-        written = field(input_details, "cache_write_tokens")
-        if isinstance(written, int):
+        if written is not None:
             response[g.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS] = written
-    reasoning = field(output_details, "reasoning_tokens") if output_details is not None else None
-    if isinstance(reasoning, int):
-        response[g.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = reasoning
-    audio_in = field(input_details, "audio_tokens") if input_details is not None else None
-    audio_out = field(output_details, "audio_tokens") if output_details is not None else None
-    return (audio_in if isinstance(audio_in, int) else 0, audio_out if isinstance(audio_out, int) else 0)
+        audio_in = _int(get_in("audio_tokens", None)) or 0
+    if output_details is not None:
+        get_out = _getter(output_details)
+        reasoning = _int(get_out("reasoning_tokens", None))
+        if reasoning is not None:
+            response[g.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = reasoning
+        audio_out = _int(get_out("audio_tokens", None)) or 0
+    return (audio_in, audio_out)
 
 
 def identity_attributes(obj: Any, response: dict[str, Any], is_openai: bool) -> None:
     """Response id, model, and the OpenAI service tier and system fingerprint."""
-    response_id = field(obj, "id")
-    if isinstance(response_id, str) and response_id:
-        response[g.GEN_AI_RESPONSE_ID] = response_id
-    model = field(obj, "model")
-    if isinstance(model, str) and model:
-        response[g.GEN_AI_RESPONSE_MODEL] = model
-    if not is_openai:
-        return
-    tier = field(obj, "service_tier")
-    if isinstance(tier, str) and tier:
-        response[g.OPENAI_RESPONSE_SERVICE_TIER] = tier
-    fingerprint = field(obj, "system_fingerprint")
-    if isinstance(fingerprint, str) and fingerprint:
-        response[g.OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = fingerprint
+    get = _getter(obj)
+    keys = _OPENAI_IDENTITY if is_openai else _IDENTITY
+    for name, key in keys:
+        value = get(name, None)
+        if isinstance(value, str) and value:
+            response[key] = value
+
+
+_IDENTITY = (("id", g.GEN_AI_RESPONSE_ID), ("model", g.GEN_AI_RESPONSE_MODEL))
+_OPENAI_IDENTITY = (
+    *_IDENTITY,
+    ("service_tier", g.OPENAI_RESPONSE_SERVICE_TIER),
+    ("system_fingerprint", g.OPENAI_RESPONSE_SYSTEM_FINGERPRINT),
+)
 
 
 def choice_finish_reasons(choices: Any) -> tuple[str, ...]:

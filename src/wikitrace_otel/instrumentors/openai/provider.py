@@ -9,8 +9,6 @@ entries (``host`` or ``host:port``).
 
 from __future__ import annotations
 
-import contextlib
-import weakref
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
@@ -97,28 +95,29 @@ def _is_azure_client(cls: type) -> bool:
 class EndpointCache:
     """Resolves a client's endpoint once per client and base URL.
 
-    The hot path is one weak-dict lookup and an identity check of the client's ``base_url``
-    object (the SDK keeps the same object until ``base_url`` is reassigned); formatting the
-    URL is left to the first call.
+    The hot path is one dict lookup and an identity check of the client's ``base_url`` object
+    (the SDK keeps the same object until ``base_url`` is reassigned); formatting the URL is
+    left to the first call.
     """
 
     def __init__(self, overrides: dict[str, str]) -> None:
         self._overrides = overrides
         self._by_url: dict[tuple[str, type], Endpoint] = {}
-        self._by_client: weakref.WeakKeyDictionary[Any, tuple[Any, Endpoint]] = weakref.WeakKeyDictionary()
+        # id(client) -> (client's base_url object, client class, endpoint). An id can be reused
+        # once a client is gone: the identity checks make a stale entry miss, never mislead.
+        self._by_client: dict[int, tuple[Any, type, Endpoint]] = {}
 
     def for_client(self, client: Any) -> Endpoint:
         """The endpoint of an ``OpenAI``-family client object (subclasses included)."""
         base_url = getattr(client, "base_url", "")
-        try:
-            known = self._by_client.get(client)
-        except TypeError:  # not weak-referenceable or not hashable: resolve by URL
-            known = None
-        if known is not None and known[0] is base_url:
-            return known[1]
-        endpoint = self._resolve(str(base_url), type(client))
-        with contextlib.suppress(TypeError):
-            self._by_client[client] = (base_url, endpoint)
+        cls = type(client)
+        known = self._by_client.get(id(client))
+        if known is not None and known[0] is base_url and known[1] is cls:
+            return known[2]
+        endpoint = self._resolve(str(base_url), cls)
+        if len(self._by_client) >= _CACHE_LIMIT:
+            self._by_client.clear()
+        self._by_client[id(client)] = (base_url, cls, endpoint)
         return endpoint
 
     def _resolve(self, url: str, cls: type) -> Endpoint:
