@@ -178,13 +178,9 @@ def usage_attributes(usage: Any, response: dict[str, Any]) -> tuple[int, int]:
     if usage is None:
         return (0, 0)
     get = _getter(usage)
-    input_tokens = get("input_tokens", None)
-    if input_tokens is None:  # Chat Completions and legacy Completions names
-        input_tokens, output_tokens = get("prompt_tokens", None), get("completion_tokens", None)
-        input_details, output_details = get("prompt_tokens_details", None), get("completion_tokens_details", None)
-    else:
-        output_tokens = get("output_tokens", None)
-        input_details, output_details = get("input_tokens_details", None), get("output_tokens_details", None)
+    names = _usage_names(usage)
+    input_tokens, output_tokens = get(names[0], None), get(names[1], None)
+    input_details, output_details = get(names[2], None), get(names[3], None)
     for key, value in ((g.GEN_AI_USAGE_INPUT_TOKENS, input_tokens), (g.GEN_AI_USAGE_OUTPUT_TOKENS, output_tokens)):
         if _int(value) is not None:
             response[key] = value
@@ -204,6 +200,26 @@ def usage_attributes(usage: Any, response: dict[str, Any]) -> tuple[int, int]:
             response[g.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = reasoning
         audio_out = _int(get_out("audio_tokens", None)) or 0
     return (audio_in, audio_out)
+
+
+_CHAT_USAGE = ("prompt_tokens", "completion_tokens", "prompt_tokens_details", "completion_tokens_details")
+_RESPONSES_USAGE = ("input_tokens", "output_tokens", "input_tokens_details", "output_tokens_details")
+_usage_names_by_type: dict[type, tuple[str, str, str, str]] = {}
+
+
+def _usage_names(usage: Any) -> tuple[str, str, str, str]:
+    """Which naming a usage object follows, decided once per class: probing a pydantic model
+    for a field it lacks is slow."""
+    if isinstance(usage, dict):
+        return _RESPONSES_USAGE if "input_tokens" in usage else _CHAT_USAGE
+    cls = type(usage)
+    names = _usage_names_by_type.get(cls)
+    if names is None:
+        fields = getattr(cls, "model_fields", None) or getattr(usage, "__dict__", None) or ()
+        names = _RESPONSES_USAGE if "input_tokens" in fields else _CHAT_USAGE
+        if len(_usage_names_by_type) < 64:
+            _usage_names_by_type[cls] = names
+    return names
 
 
 def identity_attributes(obj: Any, response: dict[str, Any], is_openai: bool) -> None:
