@@ -75,31 +75,27 @@ def tool_spec(fn: Callable[..., Any], name: str | None, description: str | None,
 
 def agent_spec(name: str | None, description: str | None, version: str | None) -> SpanSpec:
     """``invoke_agent {name}``, or ``invoke_agent`` without a name."""
-    operation = g.Operation.INVOKE_AGENT.value
-    attributes: dict[str, AttributeValue] = {g.GEN_AI_OPERATION_NAME: operation}
-    for key, value in ((g.GEN_AI_AGENT_NAME, name), (g.GEN_AI_AGENT_DESCRIPTION, description)):
-        if value:
-            attributes[key] = value
-    if version:
-        attributes[g.GEN_AI_AGENT_VERSION] = version
-    return SpanSpec(name=_named(operation, name), attributes=attributes)
+    return _operation_spec(
+        g.Operation.INVOKE_AGENT.value,
+        name,
+        {g.GEN_AI_AGENT_NAME: name, g.GEN_AI_AGENT_DESCRIPTION: description, g.GEN_AI_AGENT_VERSION: version},
+    )
 
 
 def retrieval_spec(data_source: str | None) -> SpanSpec:
     """``retrieval {data_source}``, or ``retrieval`` without a data source."""
-    operation = g.Operation.RETRIEVAL.value
-    attributes: dict[str, AttributeValue] = {g.GEN_AI_OPERATION_NAME: operation}
-    if data_source:
-        attributes[g.GEN_AI_DATA_SOURCE_ID] = data_source
-    return SpanSpec(name=_named(operation, data_source), attributes=attributes)
+    return _operation_spec(g.Operation.RETRIEVAL.value, data_source, {g.GEN_AI_DATA_SOURCE_ID: data_source})
 
 
 def workflow_spec(name: str | None) -> SpanSpec:
     """``invoke_workflow {name}``, or ``invoke_workflow`` without a name."""
-    operation = g.Operation.INVOKE_WORKFLOW.value
+    return _operation_spec(g.Operation.INVOKE_WORKFLOW.value, name, {g.GEN_AI_WORKFLOW_NAME: name})
+
+
+def _operation_spec(operation: str, name: str | None, optional: Mapping[str, str | None]) -> SpanSpec:
+    """A GenAI operation span named ``{operation} {name}``, with the optional attributes that are set."""
     attributes: dict[str, AttributeValue] = {g.GEN_AI_OPERATION_NAME: operation}
-    if name:
-        attributes[g.GEN_AI_WORKFLOW_NAME] = name
+    attributes.update({key: value for key, value in optional.items() if value})
     return SpanSpec(name=_named(operation, name), attributes=attributes)
 
 
