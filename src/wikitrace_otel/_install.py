@@ -67,7 +67,23 @@ class Installation:
         return sum(exporter.exported_spans for exporter in self.exporters)
 
     def _instrument(self, names: list[str], capture: ContentCapture) -> None:
-        _instrument_into(self, names, capture)
+        """Instrument the named provider SDKs with this installation's providers."""
+        for name in names:
+            _, path = INSTRUMENTORS[name]
+            try:
+                module_name, class_name = path.split(":")
+                instrumentor = getattr(importlib.import_module(module_name), class_name)()
+                instrumentor.instrument(
+                    tracer_provider=self.tracer_provider,
+                    meter_provider=self.meter_provider,
+                    logger_provider=self.logger_provider,
+                    capture_content=capture,
+                )
+            except Exception as exc:  # noqa: BLE001 - one SDK failing must not cost the others
+                _logger.warning("wikitrace-otel: could not instrument %s: %r", name, exc)
+                continue
+            self._instrumentors.append(instrumentor)
+            self.instrumented.append(name)
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         """Export everything buffered so far; True when every provider flushed in time."""
@@ -270,22 +286,3 @@ def _logger_provider(
     set_logger_provider(provider)
     owned.append(provider)
     return provider
-
-
-def _instrument_into(installation: Installation, names: list[str], capture: ContentCapture) -> None:
-    for name in names:
-        _, path = INSTRUMENTORS[name]
-        try:
-            module_name, class_name = path.split(":")
-            instrumentor = getattr(importlib.import_module(module_name), class_name)()
-            instrumentor.instrument(
-                tracer_provider=installation.tracer_provider,
-                meter_provider=installation.meter_provider,
-                logger_provider=installation.logger_provider,
-                capture_content=capture,
-            )
-        except Exception as exc:  # noqa: BLE001 - one SDK failing must not cost the others
-            _logger.warning("wikitrace-otel: could not instrument %s: %r", name, exc)
-            continue
-        installation._instrumentors.append(instrumentor)
-        installation.instrumented.append(name)
