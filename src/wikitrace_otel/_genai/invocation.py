@@ -187,13 +187,13 @@ class Invocation:
         input_tokens = response.get(g.GEN_AI_USAGE_INPUT_TOKENS)
         output_tokens = response.get(g.GEN_AI_USAGE_OUTPUT_TOKENS)
         audio_in, audio_out = self.audio_tokens
+        text = {**base, g.GEN_AI_TOKEN_MODALITY: "text"}
         if input_tokens is not None:
-            _count_by_modality(instruments.usage_input, input_tokens, audio_in, base)
+            _count_by_modality(instruments.usage_input, input_tokens, audio_in, base, text)
             record(instruments.operation_input, input_tokens, timed)
         if output_tokens is not None:
-            _count_by_modality(instruments.usage_output, output_tokens, audio_out, base)
+            _count_by_modality(instruments.usage_output, output_tokens, audio_out, base, text)
             record(instruments.operation_output, output_tokens, timed)
-        text = {**base, g.GEN_AI_TOKEN_MODALITY: "text"}
         for key, counter in (
             (g.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, instruments.usage_cache_read),
             (g.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS, instruments.usage_cache_write),
@@ -232,9 +232,9 @@ class Invocation:
         )
 
 
-def _count_by_modality(counter: Any, total: int, audio: int, base: dict[str, Any]) -> None:
+def _count_by_modality(counter: Any, total: int, audio: int, base: dict[str, Any], text: dict[str, Any]) -> None:
     if audio > 0:
         counter.add(audio, {**base, g.GEN_AI_TOKEN_MODALITY: "audio"})
         total -= audio
     if total > 0:
-        counter.add(total, {**base, g.GEN_AI_TOKEN_MODALITY: "text"})
+        counter.add(total, text)
