@@ -1,12 +1,12 @@
-"""The ``wikitrace-otel`` command line."""
+"""The ``wikitrace-otel`` command line. Each subcommand lives in :mod:`wikitrace_otel._cli`."""
 
 from __future__ import annotations
 
 import argparse
-import os
+import importlib
 from collections.abc import Sequence
-from pathlib import Path
 
+from wikitrace_otel._cli import COMMANDS
 from wikitrace_otel.version import __version__
 
 _DESCRIPTION = (
@@ -21,19 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wikitrace-otel", description=_DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    demo = commands.add_parser(
-        "demo",
-        help="run a small traced agent against a built-in fake OpenAI server and print its trace",
-        description="Run a small agent (retrieval, a tool call, a streamed answer) through the real OpenAI SDK, "
-        "store its trace locally and print it with per-step latency, tokens and cost.",
-    )
-    demo.add_argument(
-        "--store",
-        type=Path,
-        default=None,
-        help="local store directory (default: $WIKITRACE_DIR or ./.wikitrace)",
-    )
-    demo.add_argument("--live", action="store_true", help="call the real OpenAI API (needs OPENAI_API_KEY)")
+    for name in COMMANDS:
+        module = importlib.import_module(f"wikitrace_otel._cli.{name}")
+        module.add_parser(commands).set_defaults(run=module.run)
     return parser
 
 
@@ -41,10 +31,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "demo":
-        from wikitrace_otel import demo
-
-        store = args.store or Path(os.environ.get("WIKITRACE_DIR") or ".wikitrace")
-        return demo.run(store, live=args.live)
-    parser.print_help()
-    return 0
+    run = getattr(args, "run", None)
+    if run is None:
+        parser.print_help()
+        return 0
+    return int(run(args))

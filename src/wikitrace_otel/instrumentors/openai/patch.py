@@ -4,6 +4,8 @@ async alike; the per-API differences live in :mod:`.apis`.
 Every wrapper:
 - passes straight through when called inside another traced call (an SDK method that calls
   another wrapped method yields one span, not two);
+- asks :mod:`wikitrace_otel._genai.gate` first, which may refuse the call (a spent budget)
+  by raising before anything is sent;
 - starts the span before the request (sampling attributes included) and makes it current
   while the SDK sends, so HTTP client spans nest under it;
 - ends it on the result, or hands it to a stream / raw-response proxy that ends it later;
@@ -17,6 +19,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
+from wikitrace_otel._genai import gate
 from wikitrace_otel._genai.errors import internal_errors, report_internal_error
 from wikitrace_otel._genai.invocation import Invocation
 from wikitrace_otel._genai.raw import AsyncRawResponseProxy, RawResponseProxy
@@ -58,6 +61,7 @@ class Tracer:
         if is_openai and api.api_type:
             attrs[g.OPENAI_API_TYPE] = api.api_type
         api.request(kwargs, attrs, is_openai)
+        gate.before_request(attrs, lambda: api.content(kwargs) if api.content is not None else None)
         content = None
         if api.content is not None and self.telemetry.settings.capture_content.enabled:
             # Unreadable input content loses the content, not the span.
@@ -150,6 +154,8 @@ class _Call:
             return None
         try:
             return cls(tracer, api, instance, args, kwargs, is_async)
+        except gate.RequestRefused:
+            raise  # a budget refused the call: nothing is sent
         except Exception as internal:  # noqa: BLE001 - the SDK call goes ahead untraced
             report_internal_error(internal)
             return None
