@@ -38,11 +38,19 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_exported_names() -> None:
     assert wikitrace_otel.__all__ == [
+        "Budget",
+        "BudgetExceeded",
+        "BudgetRule",
+        "BudgetWarning",
         "Installation",
         "Session",
         "__version__",
         "agent",
+        "budget",
+        "budget_check",
+        "budget_remaining",
         "clear_session",
+        "current_cost",
         "current_session",
         "install",
         "retrieval",
@@ -243,6 +251,9 @@ def test_environment_variable_constants() -> None:
         "WIKITRACE_RAISE_INTERNAL_ERRORS",
         "WIKITRACE_DIR",
         "WIKITRACE_PRICES",
+        "WIKITRACE_SLACK_WEBHOOK",
+        "WIKITRACE_ALERT_WEBHOOK",
+        "WIKITRACE_ALERT_SECRET",
     }
     assert all(name == value for name, value in found.items())
 

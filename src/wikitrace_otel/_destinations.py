@@ -16,6 +16,7 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SpanExporter
@@ -41,6 +42,16 @@ class Destination:
     span_exporters: list[SpanExporter]
     metric_exporter: Any = None
     log_exporter: Any = None
+
+
+def store_directory(destination: Destination) -> Path | None:
+    """The local store directory spans are written to, if the destination includes one."""
+    from wikitrace_otel.exporters.file import FileSpanExporter
+
+    for exporter in destination.span_exporters:
+        if isinstance(exporter, FileSpanExporter):
+            return exporter.directory
+    return None
 
 
 def choose(exporter: str | SpanExporter | None, store: str | os.PathLike[str] | None) -> Destination:

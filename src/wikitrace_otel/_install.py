@@ -21,6 +21,8 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from wikitrace_otel import _destinations
 from wikitrace_otel._decorators.settings import configure as configure_decorators
 from wikitrace_otel._genai.config import ContentCapture, GenAISettings
+from wikitrace_otel.budgets import BudgetRule
+from wikitrace_otel.pricing import PriceTable
 
 _logger = logging.getLogger("wikitrace_otel")
 _lock = threading.Lock()
@@ -29,6 +31,7 @@ _installed: Installation | None = None
 # Provider name in ``instrument=`` -> (module that must be importable, instrumentor path).
 INSTRUMENTORS: dict[str, tuple[str, str]] = {
     "openai": ("openai", "wikitrace_otel.instrumentors.openai:OpenAIInstrumentor"),
+    "anthropic": ("anthropic", "wikitrace_otel.instrumentors.anthropic:AnthropicInstrumentor"),
 }
 
 
@@ -41,6 +44,7 @@ class Installation:
         destination: a short description of where spans go.
         instrumented: names of the provider SDKs that were instrumented.
         exporters: the span exporters, each counting ``exported_spans`` and ``failed_spans``.
+        prices: the price table cost attributes and budgets use.
     """
 
     def __init__(
@@ -53,6 +57,7 @@ class Installation:
         self.instrumented: list[str] = []
         self.exporters: list[Any] = []
         self.owned: list[Any] = []  # providers install() created (and so may shut down)
+        self.prices: PriceTable | None = None
         self._instrumentors: list[Any] = []
         self._shut_down = False
 
@@ -95,7 +100,7 @@ class Installation:
         return flushed
 
     def shutdown(self) -> None:
-        """Flush, uninstrument the SDKs and shut the providers down. Idempotent."""
+        """Flush, uninstrument the SDKs, drop the budget rules and shut the providers down. Idempotent."""
         global _installed
         with _lock:
             if self._shut_down:
@@ -105,6 +110,12 @@ class Installation:
                 _installed = None
         for instrumentor in self._instrumentors:
             instrumentor.uninstrument()
+        from wikitrace_otel.budgets._gatekeeper import installed as budget_gate
+
+        gate = budget_gate()
+        if gate is not None:
+            gate.set_rules([], {})
+            gate.prices = None
         self.force_flush()
         # A provider the application set up stays running: it is the application's to end.
         for provider in self.owned:
@@ -121,6 +132,7 @@ def install(
     prices: Mapping[str, Any] | str | os.PathLike[str] | None = None,
     service_version: str | None = None,
     environment: str | None = None,
+    budgets: Iterable[BudgetRule] | None = None,
 ) -> Installation:
     """Trace every LLM call of this process, with cost, session and user, in one line.
 
@@ -151,6 +163,12 @@ def install(
             ``$WIKITRACE_PRICES``.
         service_version: ``service.version``.
         environment: ``deployment.environment.name``.
+        budgets: :class:`~wikitrace_otel.BudgetRule` limits (per user, session, service or any
+            attribute) enforced on every call; with the local store, their spend resumes from it.
+
+    Alerts: set ``WIKITRACE_SLACK_WEBHOOK`` / ``WIKITRACE_ALERT_WEBHOOK`` (or call
+    :func:`wikitrace_otel.alerts.enable`) to be told of budget crossings, error rates and
+    slow calls.
 
     Returns:
         The :class:`Installation`, with ``force_flush()`` and ``shutdown()``.
@@ -174,9 +192,11 @@ def install(
             destination = _destinations.Destination("the application's own TracerProvider", [])
         else:
             destination = _destinations.choose(exporter, store)
+        rules = _budget_rules(budgets)
         resource = _resource(service_name, service_version, environment)
         installation = _build(resource, destination, prices, capture)
         installation._instrument(names, capture)
+        _start_budgets_and_alerts(rules, resource, destination, installation.prices)
         configure_decorators(settings)
         _installed = installation
         # Providers created here shut down (and flush) at exit by themselves; an application's
@@ -184,6 +204,37 @@ def install(
         atexit.register(_flush_at_exit, installation)
     _logger.info("wikitrace-otel: spans go to %s", installation.destination)
     return installation
+
+
+def _budget_rules(budgets: Iterable[BudgetRule] | None) -> list[BudgetRule]:
+    rules = list(budgets or ())
+    for rule in rules:
+        if not isinstance(rule, BudgetRule):
+            raise ValueError(f"budgets=[...]: expected BudgetRule objects, got {rule!r}")
+    return rules
+
+
+def _start_budgets_and_alerts(
+    rules: list[BudgetRule], resource: Resource, destination: _destinations.Destination, prices: PriceTable
+) -> None:
+    from wikitrace_otel import alerts
+    from wikitrace_otel.budgets._gatekeeper import ensure_gate
+    from wikitrace_otel.budgets._restore import restore
+
+    gate = ensure_gate()
+    gate.prices = prices  # budgets charge at the prices the spans are priced at
+    if rules:
+        book = gate.set_rules(rules, resource.attributes)
+        store = _destinations.store_directory(destination)
+        if book is not None and store is not None:
+            try:
+                restore(gate, book, store, str(resource.attributes.get("service.name") or ""))
+            except OSError as exc:
+                _logger.warning("wikitrace-otel: could not resume budget spend from %s: %r", store, exc)
+    try:
+        alerts.enable_from_environment()
+    except ValueError as exc:
+        _logger.warning("wikitrace-otel: alerts not enabled: %s", exc)
 
 
 def _flush_at_exit(installation: Installation) -> None:
@@ -239,6 +290,8 @@ def _build(
 ) -> Installation:
     from opentelemetry.sdk.metrics import MeterProvider
 
+    from wikitrace_otel import alerts
+    from wikitrace_otel.budgets import BudgetSpanProcessor
     from wikitrace_otel.exporters.counting import CountingSpanExporter
     from wikitrace_otel.processors import CostEnrichingProcessor, CostSpanProcessor, SessionSpanProcessor
 
@@ -261,6 +314,8 @@ def _build(
         owned.append(tracer_provider)
     tracer_provider.add_span_processor(SessionSpanProcessor())
     tracer_provider.add_span_processor(cost)
+    tracer_provider.add_span_processor(BudgetSpanProcessor())
+    tracer_provider.add_span_processor(alerts.span_processor())
     counted = [CountingSpanExporter(span_exporter) for span_exporter in destination.span_exporters]
     for span_exporter in counted:
         # Exported GenAI spans carry their cost, whoever emitted them (see processors.enrich).
@@ -268,6 +323,7 @@ def _build(
     logger_provider = _logger_provider(resource, destination, capture, owned)
     installation = Installation(tracer_provider, meter_provider, logger_provider, destination.description)
     installation.exporters = counted
+    installation.prices = cost.prices
     installation.owned = owned
     return installation
 

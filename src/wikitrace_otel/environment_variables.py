@@ -45,3 +45,15 @@ or ``provider/model``."""
 WIKITRACE_RAISE_INTERNAL_ERRORS: Final = "WIKITRACE_RAISE_INTERNAL_ERRORS"
 """``true`` re-raises wikitrace-otel's own internal errors instead of logging them. For the
 project's test suite; never set it in production."""
+
+WIKITRACE_SLACK_WEBHOOK: Final = "WIKITRACE_SLACK_WEBHOOK"
+"""A Slack incoming-webhook URL: ``install()`` and the zero-code configurator send alerts
+(budgets crossing their limit or warning threshold, error rates, slow calls) there."""
+
+WIKITRACE_ALERT_WEBHOOK: Final = "WIKITRACE_ALERT_WEBHOOK"
+"""A URL that receives each alert as a JSON ``POST`` (see ``wikitrace_otel.alerts``)."""
+
+WIKITRACE_ALERT_SECRET: Final = "WIKITRACE_ALERT_SECRET"
+"""A shared secret: alerts are then signed with HMAC-SHA256 in the
+``X-Wikitrace-Signature`` header (over ``<timestamp>.<body>``, timestamp in
+``X-Wikitrace-Timestamp``)."""

@@ -1,54 +1,90 @@
-"""Checks that run before a GenAI request leaves the process (spend budgets, pre-flight
-estimates).
+"""The gate every traced GenAI call passes: before its request leaves the process, and again
+when its response is in (spend budgets, pre-flight estimates).
 
-Every instrumentor calls :func:`before_request` once per call, after it has built the request
-attributes (operation, provider, request model, ``gen_ai.request.max_tokens``...) and before it
-starts the span or lets the SDK send anything. A check that refuses the call raises on purpose
-(``wikitrace_otel.BudgetExceeded``): the instrumentor lets that exception reach the caller
-unchanged and nothing is sent. Any other failure of a check is ours: it is reported and the
-call goes ahead.
+Instrumentors call :func:`before_request` once per call, after building the request attributes
+(operation, provider, request model, ``gen_ai.request.max_tokens``...) and before starting the
+span or letting the SDK send anything, and hand what it returns (a *ticket*, often None) to
+:class:`~wikitrace_otel._genai.invocation.Invocation`, which calls :func:`after_response` with
+the call's final attributes just before the span ends and sets the attributes it returns.
+
+A gate that refuses a call raises a :class:`RequestRefused` subclass on purpose
+(``wikitrace_otel.BudgetExceeded``): instrumentors let it reach the caller unchanged and
+nothing is sent. Any other failure of a gate is ours: it is reported and the call goes ahead.
 
 ``prompt`` is a zero-argument callable returning the request's input (messages, prompt text,
-embeddings input) in any JSON-serialisable shape; a check calls it only when it needs a size
+embeddings input) in any JSON-serialisable shape; a gate calls it only when it needs a size
 estimate, so calls under no budget never pay for it.
+
+With no gate installed (no budget ever opened, no budget rule), both functions cost one global
+read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
+
+from opentelemetry.trace import SpanContext
 
 from wikitrace_otel._genai.errors import report_internal_error
 
-Check = Callable[[Mapping[str, Any], Callable[[], Any] | None], None]
+Prompt = Callable[[], Any]
 
 
 class RequestRefused(Exception):  # noqa: N818 - a refusal, not an error of ours
-    """Base of the exceptions a check raises on purpose to stop a request before it is sent."""
+    """Base of the exceptions a gate raises on purpose to stop a request before it is sent."""
 
 
-# Replaced, never mutated: readers iterate a snapshot without a lock.
-_checks: tuple[Check, ...] = ()
+class Gate(Protocol):
+    """What :func:`install_gate` accepts."""
+
+    def before_request(self, attributes: Mapping[str, Any], prompt: Prompt | None) -> object | None:
+        """Refuse the call (raise :class:`RequestRefused`) or return a ticket for :meth:`after_response`."""
+
+    def after_response(
+        self, ticket: object, attributes: Mapping[str, Any], span_context: SpanContext | None
+    ) -> Mapping[str, Any] | None:
+        """Account for the finished call; returns attributes to add to its span, if any."""
 
 
-def before_request(attributes: Mapping[str, Any], prompt: Callable[[], Any] | None = None) -> None:
-    """Run every registered check; raises :class:`RequestRefused` (a subclass) to refuse the call."""
-    for check in _checks:
-        try:
-            check(attributes, prompt)
-        except RequestRefused:
-            raise
-        except Exception as internal:  # noqa: BLE001 - a broken check never blocks the call
-            report_internal_error(internal)
+_gate: Gate | None = None
 
 
-def add_check(check: Check) -> Callable[[], None]:
-    """Register ``check``; returns a function that removes it again."""
-    global _checks
-    _checks = (*_checks, check)
+def before_request(attributes: Mapping[str, Any], prompt: Prompt | None = None) -> object | None:
+    """Ask the installed gate; returns its ticket (None without a gate). Raises only :class:`RequestRefused`."""
+    gate = _gate
+    if gate is None:
+        return None
+    try:
+        return gate.before_request(attributes, prompt)
+    except RequestRefused:
+        raise
+    except Exception as internal:  # noqa: BLE001 - a broken gate never blocks the call
+        report_internal_error(internal)
+        return None
 
-    def remove() -> None:
-        global _checks
-        _checks = tuple(c for c in _checks if c is not check)
 
-    return remove
+def after_response(
+    ticket: object | None, attributes: Mapping[str, Any], span_context: SpanContext | None = None
+) -> Mapping[str, Any] | None:
+    """Hand a finished call (its final attributes, its span's context) back to the gate that
+    issued ``ticket``; never raises."""
+    gate = _gate
+    if ticket is None or gate is None:
+        return None
+    try:
+        return gate.after_response(ticket, attributes, span_context)
+    except Exception as internal:  # noqa: BLE001
+        report_internal_error(internal)
+        return None
+
+
+def install_gate(gate: Gate | None) -> None:
+    """Install the process-wide gate (None removes it)."""
+    global _gate
+    _gate = gate
+
+
+def installed_gate() -> Gate | None:
+    """The installed gate, or None."""
+    return _gate

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from time import perf_counter
 from typing import Any
 
@@ -11,6 +12,7 @@ from opentelemetry import trace
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
+from wikitrace_otel._genai import gate
 from wikitrace_otel._genai.content import capped_json
 from wikitrace_otel._genai.errors import error_type, report_internal_error
 from wikitrace_otel._genai.telemetry import GenAITelemetry
@@ -55,12 +57,24 @@ class Invocation:
         "first_chunk",
         "last_chunk",
         "chunk_gaps",
+        "ticket",
+        "error_classifier",
         "_pending",
         "_token",
     )
 
-    def __init__(self, telemetry: GenAITelemetry, attributes: dict[str, Any], content: dict[str, Any] | None) -> None:
+    def __init__(
+        self,
+        telemetry: GenAITelemetry,
+        attributes: dict[str, Any],
+        content: dict[str, Any] | None,
+        ticket: object | None = None,
+    ) -> None:
         self.telemetry = telemetry
+        self.ticket = ticket  # from gate.before_request: the budgets this call is charged to
+        # A provider's own error code (Anthropic's ``overloaded_error``...) for ``error.type``;
+        # None, or a None result, falls back to the generic code / HTTP status / class name.
+        self.error_classifier: Callable[[BaseException], str | None] | None = None
         self.operation: str = attributes[g.GEN_AI_OPERATION_NAME]
         self.attributes = attributes
         self.response: dict[str, Any] = {}
@@ -122,12 +136,16 @@ class Invocation:
         duration = perf_counter() - self.started
         if self.first_chunk is not None:
             response[g.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = self.first_chunk - self.started
-        err = error_type(exc) if exc is not None else None
+        err = self._error_type(exc) if exc is not None else None
         if err is not None:
             response[g.ERROR_TYPE] = err
         settings = self.telemetry.settings
         if settings.legacy_semconv and g.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS in response:
             response[g.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = response[g.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS]
+        if self.ticket is not None:
+            charged = gate.after_response(self.ticket, {**self.attributes, **response}, span.get_span_context())
+            if charged:
+                response.update(charged)
         if span.is_recording():
             span.set_attributes(response)
             if exc is not None:
@@ -141,6 +159,11 @@ class Invocation:
                 self._write_content(settings.capture_content.on_span)
             except Exception as internal:  # noqa: BLE001
                 report_internal_error(internal)
+
+    def _error_type(self, exc: BaseException) -> str:
+        classify = self.error_classifier
+        specific = classify(exc) if classify is not None else None
+        return specific or error_type(exc)
 
     def _write_content(self, on_span: bool) -> None:
         if on_span and self.span.is_recording():

@@ -227,7 +227,7 @@ class CostSpanProcessor(SpanProcessor):
             attributes = _genai_attributes(span)
             if attributes is None:
                 return
-            amount = _carried_cost(attributes)
+            amount = carried_cost(attributes)
             if amount is None and w.GEN_AI_USAGE_COST_AMOUNT not in attributes:
                 amount = cost_of(attributes, self.prices)
             if amount is not None:
@@ -295,8 +295,9 @@ def _provider(attributes: Mapping[str, Any]) -> str | None:
     return _text(attributes, g.GEN_AI_PROVIDER_NAME) or _text(attributes, g.GEN_AI_SYSTEM)
 
 
-def _carried_cost(attributes: Mapping[str, Any]) -> float | None:
-    """A cost the span already carries, if it is a USD amount."""
+def carried_cost(attributes: Mapping[str, Any]) -> float | None:
+    """The USD cost a span's attributes already carry (``gen_ai.usage.cost.amount``, else
+    ``gen_ai.usage.cost``), or None when absent, not a finite non-negative number, or not in USD."""
     value = attributes.get(w.GEN_AI_USAGE_COST_AMOUNT)
     if value is None:
         value = attributes.get(w.GEN_AI_USAGE_COST)

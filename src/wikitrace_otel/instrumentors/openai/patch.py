@@ -61,13 +61,13 @@ class Tracer:
         if is_openai and api.api_type:
             attrs[g.OPENAI_API_TYPE] = api.api_type
         api.request(kwargs, attrs, is_openai)
-        gate.before_request(attrs, lambda: api.content(kwargs) if api.content is not None else None)
+        ticket = gate.before_request(attrs, lambda: api.content(kwargs) if api.content is not None else None)
         content = None
         if api.content is not None and self.telemetry.settings.capture_content.enabled:
             # Unreadable input content loses the content, not the span.
             with internal_errors():
                 content = {k: v for k, v in api.content(kwargs).items() if v}
-        return Invocation(self.telemetry, attrs, content), is_openai
+        return Invocation(self.telemetry, attrs, content, ticket), is_openai
 
     def finish(
         self, api: Api, invocation: Invocation, is_openai: bool, kwargs: dict[str, Any], result: Any, is_async: bool

@@ -203,6 +203,9 @@ def default_response(request: RecordedRequest, store: dict[str, JSON]) -> FakeRe
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    # Tests open dozens of connections at once (concurrent clients); the default backlog of 5
+    # would reset some of them before they are accepted.
+    request_queue_size = 128
     fake: FakeOpenAIServer
 
 

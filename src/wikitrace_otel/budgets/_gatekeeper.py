@@ -1,0 +1,195 @@
+"""The budget gate: refuses calls of spent budgets before they are sent, and charges finished
+calls to the budgets and rules they ran under."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry.trace import SpanContext
+
+from wikitrace_otel._genai import gate
+from wikitrace_otel.budgets import _alerting
+from wikitrace_otel.budgets._budget import Budget, BudgetExceeded, active
+from wikitrace_otel.budgets._rules import BudgetRule, RuleBook
+from wikitrace_otel.pricing import PriceTable
+from wikitrace_otel.processors.cost import PRICED_OPERATIONS, carried_cost, cost_attributes, cost_of, default_prices
+from wikitrace_otel.semconv import gen_ai as g
+from wikitrace_otel.semconv import wikitrace as w
+from wikitrace_otel.sessions import _baggage_ids, current_session
+
+# Prompt size to tokens for pre-flight estimates: English text and JSON average about four
+# characters per token with the common tokenizers; the estimate is only a bound for refusals.
+_CHARS_PER_TOKEN = 4
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """What a call was admitted under: its budgets and its rule keys."""
+
+    budgets: tuple[Budget, ...]
+    keys: list[tuple[int, str]]
+    values: Mapping[str, Any]
+
+
+class BudgetGate:
+    """The process's one gate (see :mod:`wikitrace_otel._genai.gate`)."""
+
+    def __init__(self) -> None:
+        self.book: RuleBook | None = None
+        self.resource: Mapping[str, Any] = {}
+        self.prices: PriceTable | None = None  # None: the shared table (genai-prices + WIKITRACE_PRICES)
+
+    def price_table(self) -> PriceTable:
+        """The prices calls are charged at."""
+        return self.prices if self.prices is not None else default_prices()
+
+    def cost(self, attributes: Mapping[str, Any]) -> float | None:
+        """USD of a finished call: the cost its span carries, else one computed from its usage."""
+        carried = carried_cost(attributes)
+        return carried if carried is not None else cost_of(attributes, self.price_table())
+
+    def before_request(self, attributes: Mapping[str, Any], prompt: gate.Prompt | None) -> Ticket | None:
+        budgets = active.get()
+        book = self.book
+        if not budgets and book is None:
+            return None
+        values = self.call_values(attributes)
+        keys = book.keys(values) if book is not None else []
+        if keys:
+            assert book is not None
+            book.admit(keys)
+        worst = _worst_case(attributes, prompt, self.price_table()) if any(b.preflight for b in budgets) else None
+        admitted: list[Budget] = []
+        try:
+            for budget in budgets:
+                budget.admit(worst)
+                admitted.append(budget)
+        except BudgetExceeded:
+            for budget in admitted:
+                budget.release()
+            raise
+        return Ticket(budgets, keys, values)
+
+    def after_response(
+        self, ticket: object, attributes: Mapping[str, Any], span_context: SpanContext | None
+    ) -> Mapping[str, Any] | None:
+        assert isinstance(ticket, Ticket)
+        added = self._cost_attributes(attributes)
+        usd = carried_cost({**attributes, **added})
+        tokens = tokens_of(attributes)
+        marks = self.charge(ticket.budgets, ticket.keys, usd, tokens, ticket.values, span_context, admitted=True)
+        return {**added, **marks}
+
+    def charge(
+        self,
+        budgets: tuple[Budget, ...],
+        keys: list[tuple[int, str]],
+        usd: float | None,
+        tokens: int,
+        values: Mapping[str, Any],
+        span_context: SpanContext | None,
+        *,
+        admitted: bool,
+    ) -> dict[str, Any]:
+        """Charge one finished call; returns the budget marks for its span."""
+        exceeded: str | None = None
+        for budget in budgets:
+            crossed, warned = budget.charge(usd, tokens, admitted=admitted)
+            if crossed or warned:
+                _alerting.budget_crossed(budget.name, budget.describe(), crossed, values, span_context)
+            if budget.exceeded:
+                exceeded = budget.name  # the innermost exceeded budget wins
+        if keys and self.book is not None:
+            for crossing in self.book.charge(keys, usd or 0.0, tokens):
+                _alerting.rule_crossed(crossing, values, span_context)
+            exceeded = exceeded or self._exceeded_rule(keys)
+        if exceeded is None:
+            return {}
+        return {w.WIKITRACE_BUDGET_EXCEEDED: True, w.WIKITRACE_BUDGET_NAME: exceeded}
+
+    def _exceeded_rule(self, keys: list[tuple[int, str]]) -> str | None:
+        assert self.book is not None
+        for index, key in keys:
+            rule = self.book.rules[index]
+            spent, tokens = self.book.spent(index, key)
+            if (rule.usd is not None and spent >= rule.usd) or (rule.tokens is not None and tokens >= rule.tokens):
+                return rule.label
+        return None
+
+    def _cost_attributes(self, attributes: Mapping[str, Any]) -> dict[str, Any]:
+        if attributes.get(g.GEN_AI_OPERATION_NAME) not in PRICED_OPERATIONS:
+            return {}
+        return cost_attributes(attributes, self.price_table())
+
+    def call_values(self, attributes: Mapping[str, Any]) -> dict[str, Any]:
+        """What rules are keyed on and alerts describe: request attributes, session, user, resource."""
+        values: dict[str, Any] = {**self.resource, **attributes}
+        state = current_session()
+        if state is not None:
+            values.update(state.attributes)
+        else:
+            session_id, user_id = _baggage_ids()
+            if session_id is not None:
+                values[w.SESSION_ID] = session_id
+            if user_id is not None:
+                values[w.USER_ID] = user_id
+        return values
+
+    def set_rules(self, rules: list[BudgetRule], resource: Mapping[str, Any]) -> RuleBook | None:
+        """Replace the rules (an empty list removes them)."""
+        self.resource = dict(resource)
+        self.book = RuleBook(rules) if rules else None
+        return self.book
+
+
+_gate: BudgetGate | None = None
+_gate_lock = threading.Lock()
+
+
+def ensure_gate() -> BudgetGate:
+    """The process's budget gate, installed on first use."""
+    global _gate
+    if _gate is None:
+        with _gate_lock:
+            if _gate is None:
+                _gate = BudgetGate()
+                gate.install_gate(_gate)
+    elif gate.installed_gate() is not _gate:
+        gate.install_gate(_gate)
+    return _gate
+
+
+def installed() -> BudgetGate | None:
+    """The budget gate, or None while no budget was ever opened and no rule installed."""
+    return _gate
+
+
+def tokens_of(attributes: Mapping[str, Any]) -> int:
+    """Input plus output tokens a span reports (0 when it reports none)."""
+    total = 0
+    for key in (g.GEN_AI_USAGE_INPUT_TOKENS, g.GEN_AI_USAGE_OUTPUT_TOKENS):
+        value = attributes.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            total += value
+    return total
+
+
+def _worst_case(attributes: Mapping[str, Any], prompt: gate.Prompt | None, prices: PriceTable) -> float | None:
+    """The most a call can cost: its prompt (estimated from its size) plus ``max_tokens`` of output.
+
+    None when the model's price is unknown."""
+    price = prices.lookup(
+        attributes.get(g.GEN_AI_PROVIDER_NAME) or attributes.get(g.GEN_AI_SYSTEM),
+        attributes.get(g.GEN_AI_REQUEST_MODEL),
+    )
+    if price is None:
+        return None
+    given = prompt() if prompt is not None else None
+    size = len(given) if isinstance(given, str) else len(json.dumps(given, default=str)) if given else 0
+    max_tokens = attributes.get(g.GEN_AI_REQUEST_MAX_TOKENS)
+    output = max_tokens if isinstance(max_tokens, int) and max_tokens > 0 else 0
+    return price.cost(size // _CHARS_PER_TOKEN, output)

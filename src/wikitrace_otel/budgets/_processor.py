@@ -1,0 +1,82 @@
+"""Charging GenAI spans that other instrumentations emit (an SDK's own spans, another
+vendor's instrumentor) to the budgets and rules they ran under."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+
+from wikitrace_otel._genai.errors import report_internal_error
+from wikitrace_otel.budgets import _gatekeeper
+from wikitrace_otel.budgets._budget import Budget, active
+from wikitrace_otel.processors.cost import PRICED_OPERATIONS
+from wikitrace_otel.semconv import gen_ai as g
+
+# Spans of our own instrumentors are charged by the instrumentor, which also refuses calls
+# before they are sent; charging them here too would count them twice.
+OWN_SCOPE_PREFIX = "wikitrace_otel.instrumentors."
+_MAX_PENDING = 100_000
+
+
+class BudgetSpanProcessor(SpanProcessor):
+    """Charges GenAI spans of other instrumentations to budgets and budget rules.
+
+    A span is charged to the ``with budget()`` blocks active where it *started*, and to the
+    rule keys its attributes and resource name (``user.id``, ``session.id``, ``service.name``
+    ...). Such calls cannot be refused before they are sent (no code of ours runs before their
+    request), but their cost counts, so the next call through a wikitrace-otel instrumentor is
+    refused once a limit is reached. ``install()`` adds this processor.
+
+    Cost per span: outside any budget and without rules, one context-variable read at start
+    and one dict check at end.
+    """
+
+    def __init__(self) -> None:
+        self._pending: dict[int, tuple[Budget, ...]] = {}
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        budgets = active.get()
+        if not budgets or _own(span):
+            return
+        pending = self._pending
+        if len(pending) < _MAX_PENDING:  # spans that never end must not grow this without bound
+            pending[span.context.span_id] = budgets
+
+    def on_end(self, span: ReadableSpan) -> None:
+        budgets = self._pending.pop(span.context.span_id, ()) if self._pending and span.context else ()
+        gate = _gatekeeper.installed()
+        if gate is None or (not budgets and gate.book is None):
+            return
+        attributes = span.attributes
+        if not attributes or attributes.get(g.GEN_AI_OPERATION_NAME) not in PRICED_OPERATIONS or _own(span):
+            return
+        try:
+            self._charge(gate, span, attributes, budgets)
+        except Exception as internal:  # noqa: BLE001 - never raise into span.end()
+            report_internal_error(internal)
+
+    def _charge(
+        self,
+        gate: _gatekeeper.BudgetGate,
+        span: ReadableSpan,
+        attributes: Mapping[str, Any],
+        budgets: tuple[Budget, ...],
+    ) -> None:
+        values: dict[str, Any] = {**(span.resource.attributes if span.resource else {}), **attributes}
+        usd = gate.cost(values)
+        keys = gate.book.keys(values) if gate.book is not None else []
+        gate.charge(budgets, keys, usd, _gatekeeper.tokens_of(values), values, span.context, admitted=False)
+
+    def shutdown(self) -> None:
+        self._pending.clear()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+def _own(span: ReadableSpan) -> bool:
+    scope = span.instrumentation_scope
+    return scope is not None and scope.name.startswith(OWN_SCOPE_PREFIX)
