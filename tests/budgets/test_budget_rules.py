@@ -99,7 +99,8 @@ def test_a_key_back_under_its_limit_may_spend_again() -> None:
     book = RuleBook([wt.BudgetRule(usd=1.0, per="user.id", window="1h")])
     now = time.time()
     keys = book.keys({"user.id": "frank"})
-    crossings = book.charge(keys, 1.5, 0, at=now - 3500)
+    crossings, over = book.charge(keys, 1.5, 0, at=now - 3500)
+    assert over is not None
     assert [c.exceeded for c in crossings] == [True]
     with pytest.raises(wt.BudgetExceeded):
         book.admit(keys, now=now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +19,7 @@ from wikitrace_otel.pricing import PriceTable
 from wikitrace_otel.processors.cost import PRICED_OPERATIONS, carried_cost, cost_attributes, cost_of, default_prices
 from wikitrace_otel.semconv import gen_ai as g
 from wikitrace_otel.semconv import wikitrace as w
-from wikitrace_otel.sessions import _baggage_ids, current_session
+from wikitrace_otel.sessions import Session, _baggage_ids, current_session
 
 # Prompt size to tokens for pre-flight estimates: English text and JSON average about four
 # characters per token with the common tokenizers; the estimate is only a bound for refusals.
@@ -28,11 +28,17 @@ _CHARS_PER_TOKEN = 4
 
 @dataclass(frozen=True)
 class Ticket:
-    """What a call was admitted under: its budgets and its rule keys."""
+    """What a call was admitted under: its budgets, its rule keys, and what alerts describe
+    (the request attributes and the session at request time)."""
 
     budgets: tuple[Budget, ...]
     keys: list[tuple[int, str]]
-    values: Mapping[str, Any]
+    gate: BudgetGate
+    attributes: Mapping[str, Any]
+    session: Session | None
+
+    def values(self) -> dict[str, Any]:
+        return self.gate.call_values(self.attributes, self.session)
 
 
 class BudgetGate:
@@ -57,8 +63,8 @@ class BudgetGate:
         book = self.book
         if not budgets and book is None:
             return None
-        values = self.call_values(attributes)
-        keys = book.keys(values) if book is not None else []
+        state = current_session()
+        keys = book.keys(self.call_values(attributes, state)) if book is not None else []
         if keys:
             assert book is not None
             book.admit(keys)
@@ -72,17 +78,17 @@ class BudgetGate:
             for budget in admitted:
                 budget.release()
             raise
-        return Ticket(budgets, keys, values)
+        return Ticket(budgets, keys, self, attributes, state)
 
     def after_response(
         self, ticket: object, attributes: Mapping[str, Any], span_context: SpanContext | None
     ) -> Mapping[str, Any] | None:
         assert isinstance(ticket, Ticket)
         added = self._cost_attributes(attributes)
-        usd = carried_cost({**attributes, **added})
+        usd = added.get(w.GEN_AI_USAGE_COST_AMOUNT) if added else carried_cost(attributes)
         tokens = tokens_of(attributes)
         marks = self.charge(ticket.budgets, ticket.keys, usd, tokens, ticket.values, span_context, admitted=True)
-        return {**added, **marks}
+        return {**added, **marks} if marks else added
 
     def charge(
         self,
@@ -90,45 +96,37 @@ class BudgetGate:
         keys: list[tuple[int, str]],
         usd: float | None,
         tokens: int,
-        values: Mapping[str, Any],
+        values: Callable[[], Mapping[str, Any]],
         span_context: SpanContext | None,
         *,
         admitted: bool,
     ) -> dict[str, Any]:
-        """Charge one finished call; returns the budget marks for its span."""
+        """Charge one finished call; returns the budget marks for its span. ``values`` describes
+        the call for alerts (called only when one fires)."""
         exceeded: str | None = None
         for budget in budgets:
             crossed, warned = budget.charge(usd, tokens, admitted=admitted)
             if crossed or warned:
-                _alerting.budget_crossed(budget.name, budget.describe(), crossed, values, span_context)
+                _alerting.budget_crossed(budget.name, budget.describe(), crossed, values(), span_context)
             if budget.exceeded:
                 exceeded = budget.name  # the innermost exceeded budget wins
         if keys and self.book is not None:
-            for crossing in self.book.charge(keys, usd or 0.0, tokens):
-                _alerting.rule_crossed(crossing, values, span_context)
-            exceeded = exceeded or self._exceeded_rule(keys)
+            crossings, over = self.book.charge(keys, usd or 0.0, tokens)
+            for crossing in crossings:
+                _alerting.rule_crossed(crossing, values(), span_context)
+            exceeded = exceeded or over
         if exceeded is None:
             return {}
         return {w.WIKITRACE_BUDGET_EXCEEDED: True, w.WIKITRACE_BUDGET_NAME: exceeded}
-
-    def _exceeded_rule(self, keys: list[tuple[int, str]]) -> str | None:
-        assert self.book is not None
-        for index, key in keys:
-            rule = self.book.rules[index]
-            spent, tokens = self.book.spent(index, key)
-            if (rule.usd is not None and spent >= rule.usd) or (rule.tokens is not None and tokens >= rule.tokens):
-                return rule.label
-        return None
 
     def _cost_attributes(self, attributes: Mapping[str, Any]) -> dict[str, Any]:
         if attributes.get(g.GEN_AI_OPERATION_NAME) not in PRICED_OPERATIONS:
             return {}
         return cost_attributes(attributes, self.price_table())
 
-    def call_values(self, attributes: Mapping[str, Any]) -> dict[str, Any]:
+    def call_values(self, attributes: Mapping[str, Any], state: Session | None) -> dict[str, Any]:
         """What rules are keyed on and alerts describe: request attributes, session, user, resource."""
         values: dict[str, Any] = {**self.resource, **attributes}
-        state = current_session()
         if state is not None:
             values.update(state.attributes)
         else:

@@ -3,7 +3,6 @@ vendor's instrumentor) to the budgets and rules they ran under."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry.context import Context
@@ -12,8 +11,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from wikitrace_otel._genai.errors import report_internal_error
 from wikitrace_otel.budgets import _gatekeeper
 from wikitrace_otel.budgets._budget import Budget, active
-from wikitrace_otel.processors.cost import PRICED_OPERATIONS
-from wikitrace_otel.semconv import gen_ai as g
+from wikitrace_otel.processors.cost import genai_attributes
 
 # Spans of our own instrumentors are charged by the instrumentor, which also refuses calls
 # before they are sent; charging them here too would count them twice.
@@ -50,25 +48,25 @@ class BudgetSpanProcessor(SpanProcessor):
         gate = _gatekeeper.installed()
         if gate is None or (not budgets and gate.book is None):
             return
-        attributes = span.attributes
-        if not attributes or attributes.get(g.GEN_AI_OPERATION_NAME) not in PRICED_OPERATIONS or _own(span):
+        if _own(span):
             return
         try:
-            self._charge(gate, span, attributes, budgets)
+            self._charge(gate, span, budgets)
         except Exception as internal:  # noqa: BLE001 - never raise into span.end()
             report_internal_error(internal)
 
-    def _charge(
-        self,
-        gate: _gatekeeper.BudgetGate,
-        span: ReadableSpan,
-        attributes: Mapping[str, Any],
-        budgets: tuple[Budget, ...],
-    ) -> None:
-        values: dict[str, Any] = {**(span.resource.attributes if span.resource else {}), **attributes}
-        usd = gate.cost(values)
-        keys = gate.book.keys(values) if gate.book is not None else []
-        gate.charge(budgets, keys, usd, _gatekeeper.tokens_of(values), values, span.context, admitted=False)
+    def _charge(self, gate: _gatekeeper.BudgetGate, span: ReadableSpan, budgets: tuple[Budget, ...]) -> None:
+        attributes = genai_attributes(span)  # a plain dict: reads of absent keys stay cheap
+        if attributes is None:
+            return
+        resource = span.resource.attributes if span.resource else {}
+
+        def values() -> dict[str, Any]:
+            return {**resource, **attributes}
+
+        keys = gate.book.keys(values()) if gate.book is not None else []
+        usd = gate.cost(attributes)
+        gate.charge(budgets, keys, usd, _gatekeeper.tokens_of(attributes), values, span.context, admitted=False)
 
     def shutdown(self) -> None:
         self._pending.clear()

@@ -189,10 +189,14 @@ class RuleBook:
                         key=key,
                     )
 
-    def charge(self, keys: list[tuple[int, str]], usd: float, tokens: int, at: float | None = None) -> list[Crossing]:
-        """Add a finished call at time ``at`` (now by default); returns the crossings it caused."""
+    def charge(
+        self, keys: list[tuple[int, str]], usd: float, tokens: int, at: float | None = None
+    ) -> tuple[list[Crossing], str | None]:
+        """Add a finished call at time ``at`` (now by default). Returns the crossings it caused,
+        and the label of the first rule whose key is now over its limit (None if none is)."""
         at = time.time() if at is None else at
         crossings = []
+        over: str | None = None
         with self._lock:
             for index, key in keys:
                 rule = self.rules[index]
@@ -204,7 +208,9 @@ class RuleBook:
                 crossing = self._crossing(rule, key, spend)
                 if crossing is not None:
                     crossings.append(crossing)
-        return crossings
+                if over is None and spend.tally.exceeded:
+                    over = rule.label
+        return crossings, over
 
     def _crossing(self, rule: BudgetRule, key: str, spend: _Spend) -> Crossing | None:
         tally = spend.tally

@@ -211,7 +211,7 @@ class CostSpanProcessor(SpanProcessor):
         if self._shut_down or not span.is_recording():
             return
         try:
-            attributes = _genai_attributes(span)
+            attributes = genai_attributes(span)
             if attributes is not None:
                 extra = cost_attributes(attributes, self.prices)
                 if extra:
@@ -224,7 +224,7 @@ class CostSpanProcessor(SpanProcessor):
         if self._shut_down:
             return
         try:
-            attributes = _genai_attributes(span)
+            attributes = genai_attributes(span)
             if attributes is None:
                 return
             amount = carried_cost(attributes)
@@ -256,8 +256,10 @@ class CostSpanProcessor(SpanProcessor):
             _logger.debug("Preloading genai-prices failed", exc_info=True)
 
 
-def _genai_attributes(span: ReadableSpan) -> dict[str, Any] | None:
-    """A plain-dict copy of a sampled, priceable GenAI span's attributes; None for any other span."""
+def genai_attributes(span: ReadableSpan) -> dict[str, Any] | None:
+    """A plain-dict copy of a sampled, priceable GenAI span's attributes; None for any other span.
+
+    For processors that read many keys: absent keys are cheap to look up in the copy."""
     attributes = span.attributes
     if not attributes:
         return None
