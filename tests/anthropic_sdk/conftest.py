@@ -1,0 +1,83 @@
+"""Fixtures for the Anthropic SDK tests: a fake Anthropic server, the instrumentor wired to the
+in-memory providers of ``tests/conftest.py``, sync and async clients, and a span-end counter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from anthropic_support import AnthropicSdk, EndCounter
+
+from wikitrace_otel.instrumentors.anthropic import AnthropicInstrumentor
+from wikitrace_otel.testing.fake_anthropic import FakeAnthropicServer, running_server
+
+pytest.importorskip("anthropic")
+
+
+@pytest.fixture(scope="session")
+def fake_anthropic_session() -> Iterator[FakeAnthropicServer]:
+    yield from running_server()
+
+
+@pytest.fixture
+def fake_anthropic(fake_anthropic_session: FakeAnthropicServer) -> FakeAnthropicServer:
+    fake_anthropic_session.reset()
+    return fake_anthropic_session
+
+
+@pytest.fixture
+def instrument_anthropic(
+    tracer_provider: Any, meter_provider: Any, logger_provider: Any
+) -> Iterator[Callable[..., AnthropicInstrumentor]]:
+    """Instrument the SDK with the test providers; keyword arguments go to ``instrument()``."""
+    instrumentors: list[AnthropicInstrumentor] = []
+
+    def _instrument(**kwargs: Any) -> AnthropicInstrumentor:
+        instrumentor = AnthropicInstrumentor()
+        instrumentor.instrument(
+            tracer_provider=tracer_provider, meter_provider=meter_provider, logger_provider=logger_provider, **kwargs
+        )
+        instrumentors.append(instrumentor)
+        return instrumentor
+
+    yield _instrument
+    for instrumentor in instrumentors:
+        instrumentor.uninstrument()
+
+
+@pytest.fixture
+def instrumented(instrument_anthropic: Callable[..., AnthropicInstrumentor]) -> AnthropicInstrumentor:
+    return instrument_anthropic()
+
+
+@pytest.fixture
+def anthropic_client(fake_anthropic: FakeAnthropicServer) -> Iterator[Any]:
+    import anthropic
+
+    with anthropic.Anthropic(api_key="sk-ant-test", base_url=fake_anthropic.base_url, max_retries=0) as client:
+        yield client
+
+
+@pytest.fixture
+async def anthropic_async_client(fake_anthropic: FakeAnthropicServer) -> Any:
+    import anthropic
+
+    client = anthropic.AsyncAnthropic(api_key="sk-ant-test", base_url=fake_anthropic.base_url, max_retries=0)
+    yield client
+    await client.close()
+
+
+@pytest.fixture(params=["sync", "async"])
+def sdk(request: pytest.FixtureRequest) -> AnthropicSdk:
+    is_async = request.param == "async"
+    client = request.getfixturevalue("anthropic_async_client" if is_async else "anthropic_client")
+    return AnthropicSdk(client, is_async)
+
+
+@pytest.fixture
+def ends(tracer_provider: Any, caplog: pytest.LogCaptureFixture) -> EndCounter:
+    counter = EndCounter(caplog)
+    tracer_provider.add_span_processor(counter)
+    return counter
