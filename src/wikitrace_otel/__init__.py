@@ -16,6 +16,8 @@ provider SDK.
 - :func:`budget`, :class:`BudgetRule`, :func:`budget_check`, :func:`current_cost`,
   :func:`budget_remaining`, :class:`BudgetExceeded`: spend limits enforced before a request is
   sent (:mod:`wikitrace_otel.budgets`); alerts in :mod:`wikitrace_otel.alerts`.
+- :func:`model_call`: one inference span per model call when a framework integration and a
+  provider instrumentor both see it (:mod:`wikitrace_otel._genai.claims`).
 - :func:`trace`, :func:`tool`, :func:`agent`, :func:`retrieval`, :func:`workflow`,
   :func:`span`, :func:`tool_call_id`: spans for your own steps.
 - :mod:`wikitrace_otel.instrumentors`, :mod:`wikitrace_otel.processors`,
@@ -24,6 +26,7 @@ provider SDK.
 
 from __future__ import annotations
 
+from wikitrace_otel._genai.claims import ModelCall, model_call
 from wikitrace_otel._install import Installation, install
 from wikitrace_otel.budgets import (
     Budget,
@@ -45,6 +48,7 @@ __all__ = [
     "BudgetRule",
     "BudgetWarning",
     "Installation",
+    "ModelCall",
     "Session",
     "__version__",
     "agent",
@@ -55,6 +59,7 @@ __all__ = [
     "current_cost",
     "current_session",
     "install",
+    "model_call",
     "retrieval",
     "session",
     "session_reset",

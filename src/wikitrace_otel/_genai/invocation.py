@@ -12,7 +12,7 @@ from opentelemetry import trace
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
-from wikitrace_otel._genai import gate
+from wikitrace_otel._genai import claims, gate
 from wikitrace_otel._genai.content import capped_json
 from wikitrace_otel._genai.errors import error_type, report_internal_error
 from wikitrace_otel._genai.telemetry import GenAITelemetry
@@ -28,6 +28,7 @@ _METRIC_KEYS = (
     g.SERVER_PORT,
 )
 _INFERENCE_OPERATIONS = frozenset({"chat", "text_completion", "generate_content"})
+_CLAIMED_OPERATIONS = _INFERENCE_OPERATIONS | {"embeddings"}
 _CONTENT_KEYS = (
     g.GEN_AI_INPUT_MESSAGES,
     g.GEN_AI_SYSTEM_INSTRUCTIONS,
@@ -92,6 +93,8 @@ class Invocation:
         if telemetry.settings.legacy_semconv:
             attributes[g.GEN_AI_SYSTEM] = attributes[g.GEN_AI_PROVIDER_NAME]
         self.span: Span = telemetry.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
+        if self.operation in _CLAIMED_OPERATIONS:
+            claims.claim()  # a framework step around this call must not trace it again
         self.started = perf_counter()
 
     @property
