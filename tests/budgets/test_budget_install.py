@@ -90,3 +90,26 @@ def test_a_bad_rule_fails_install_before_anything_is_set_up() -> None:
 
     with pytest.raises(ValueError, match="BudgetRule"):
         wikitrace_otel.install(budgets=[{"usd": 5}])  # type: ignore[list-item]
+
+
+def test_zero_code_picks_up_the_alert_variables(
+    fake_openai: FakeOpenAIServer, tmp_path: Path, hooks: WebhookServer
+) -> None:
+    import shutil
+
+    command = shutil.which("opentelemetry-instrument", path=str(Path(sys.executable).parent))
+    assert command is not None, "opentelemetry-instrument is not installed next to the interpreter"
+    app = f"""
+import openai, wikitrace_otel
+client = openai.OpenAI(base_url={fake_openai.base_url!r}, api_key="sk-test", max_retries=0)
+with wikitrace_otel.budget(tokens=10, name="zero-code cap", on_exceed="silent"):
+    client.chat.completions.create(model="gpt-4o", messages=[{{"role": "user", "content": "hi"}}])
+"""
+    (tmp_path / "app.py").write_text(textwrap.dedent(app))
+    env = environment(fake_openai, WIKITRACE_ALERT_WEBHOOK=hooks.url("/hook"), WIKITRACE_DIR=str(tmp_path / "s"))
+    done = subprocess.run(
+        [command, sys.executable, "app.py"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    (received,) = hooks.wait_for(1)
+    assert received.json["kind"] == "budget.exceeded" and "zero-code cap" in received.json["title"]
