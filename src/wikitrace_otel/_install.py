@@ -32,6 +32,7 @@ _installed: Installation | None = None
 INSTRUMENTORS: dict[str, tuple[str, str]] = {
     "openai": ("openai", "wikitrace_otel.instrumentors.openai:OpenAIInstrumentor"),
     "anthropic": ("anthropic", "wikitrace_otel.instrumentors.anthropic:AnthropicInstrumentor"),
+    "google_genai": ("google.genai", "wikitrace_otel.instrumentors.google_genai:GoogleGenAIInstrumentor"),
 }
 
 
