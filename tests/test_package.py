@@ -158,7 +158,7 @@ def test_well_known_values() -> None:
     }  # fmt: skip
     assert {o.value for o in gen_ai.Operation} == {
         "chat", "text_completion", "generate_content", "embeddings", "retrieval", "execute_tool",
-        "invoke_agent", "invoke_workflow", "fetch_response",
+        "invoke_agent", "invoke_workflow", "fetch_response", "rerank",
     }  # fmt: skip
     assert {t.value for t in gen_ai.OutputType} == {"text", "json", "image", "speech"}
     assert {t.value for t in gen_ai.OpenAIApiType} == {"chat_completions", "responses"}

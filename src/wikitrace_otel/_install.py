@@ -33,6 +33,8 @@ INSTRUMENTORS: dict[str, tuple[str, str]] = {
     "openai": ("openai", "wikitrace_otel.instrumentors.openai:OpenAIInstrumentor"),
     "anthropic": ("anthropic", "wikitrace_otel.instrumentors.anthropic:AnthropicInstrumentor"),
     "google_genai": ("google.genai", "wikitrace_otel.instrumentors.google_genai:GoogleGenAIInstrumentor"),
+    "mistral": ("mistralai", "wikitrace_otel.instrumentors.mistral:MistralInstrumentor"),
+    "cohere": ("cohere", "wikitrace_otel.instrumentors.cohere:CohereInstrumentor"),
 }
 
 

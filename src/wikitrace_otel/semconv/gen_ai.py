@@ -144,6 +144,15 @@ OPENAI_RESPONSE_SERVICE_TIER: Final = "openai.response.service_tier"
 OPENAI_RESPONSE_SYSTEM_FINGERPRINT: Final = "openai.response.system_fingerprint"
 """Backend configuration fingerprint."""
 
+# --- Cohere refinements (only when the provider is ``cohere``) -------------------------
+
+COHERE_USAGE_RAW_INPUT_TOKENS: Final = "cohere.usage.raw.input_tokens"
+"""Input tokens the model processed (``usage.tokens``); the usage attributes hold the billed units."""
+COHERE_USAGE_RAW_OUTPUT_TOKENS: Final = "cohere.usage.raw.output_tokens"
+"""Output tokens the model produced (``usage.tokens``); the usage attributes hold the billed units."""
+COHERE_USAGE_SEARCH_UNITS: Final = "cohere.usage.search_units"
+"""Billed search units of a rerank call (``meta.billed_units.search_units``)."""
+
 # --- events ---------------------------------------------------------------------------
 
 EVENT_INFERENCE_OPERATION_DETAILS: Final = "gen_ai.client.inference.operation.details"
@@ -162,6 +171,7 @@ class Operation(str, Enum):
     INVOKE_AGENT = "invoke_agent"
     INVOKE_WORKFLOW = "invoke_workflow"
     FETCH_RESPONSE = "fetch_response"
+    RERANK = "rerank"  # Cohere ``rerank``: not in the conventions' well-known list
 
 
 class Provider(str, Enum):

@@ -1,0 +1,171 @@
+"""OpenTelemetry instrumentation of the Cohere Python SDK (v2 API), following the GenAI conventions.
+
+Usage::
+
+    from wikitrace_otel.instrumentors.cohere import CohereInstrumentor
+
+    CohereInstrumentor().instrument()            # global providers
+    CohereInstrumentor().instrument(
+        tracer_provider=tp, meter_provider=mp,   # or explicit ones
+        logger_provider=lp,                      # for content events
+        capture_content="SPAN_ONLY",
+    )
+    ...
+    CohereInstrumentor().uninstrument()          # restores the SDK exactly
+
+``wikitrace_otel.install()`` and ``opentelemetry-instrument python app.py`` (entry point
+``cohere`` in ``opentelemetry_instrumentor``) pick it up when the SDK is installed.
+
+What is traced, for ``cohere.ClientV2`` / ``cohere.AsyncClientV2`` and ``Client().v2``
+(``gen_ai.provider.name`` ``cohere``):
+
+- ``chat``: span ``chat {model}``;
+- ``chat_stream``: span ``chat {model}`` with ``gen_ai.request.stream=true``, covering the
+  whole stream;
+- ``embed``: span ``embeddings {model}``;
+- ``rerank``: span ``rerank {model}``. ``rerank`` is not in the conventions' list of
+  well-known operation names; it is the name Cohere's API gives the operation.
+
+The v1 API (``Client.chat``, ``Client.generate``...) is not traced.
+
+One CLIENT span per call, covering the SDK's retries and the whole stream. ``chat_stream`` is
+a generator (async generator for the async client): calling it sends nothing, and the request
+goes out on the first read. It comes back as a proxy of that generator. The span ends exactly
+once: on exhaustion, ``break``, ``close()`` / ``aclose()``, an error (an HTTP error surfaces on
+the first read), or when the stream is garbage-collected. A stream cut short reports the
+finish reason ``error``.
+
+**Usage is the billed units.** Cohere reports ``usage.billed_units`` (what you are charged)
+and ``usage.tokens`` (what the model processed, including the system prompt and tool
+scaffolding it adds). ``gen_ai.usage.input_tokens`` / ``output_tokens``, and therefore cost
+and budgets, use the billed units; the raw counts go to ``cohere.usage.raw.input_tokens`` /
+``cohere.usage.raw.output_tokens``, and ``cached_tokens`` to
+``gen_ai.usage.cache_read.input_tokens``. Streams report usage in their ``message-end`` event;
+embed and rerank report it in ``meta``. Rerank bills search units (``cohere.usage.search_units``)
+and has no token usage and no cost attribute.
+
+Attributes: the request's ``max_tokens``, ``temperature``, ``p`` (``gen_ai.request.top_p``),
+``k`` (``gen_ai.request.top_k``), ``seed``, ``stop_sequences``, ``presence_penalty``,
+``frequency_penalty``, ``response_format`` (``gen_ai.output.type``) and, for embed,
+``output_dimension`` and ``embedding_types`` (``gen_ai.request.encoding_formats``); the
+response id; ``finish_reason`` as Cohere reports it (``COMPLETE``, ``MAX_TOKENS``,
+``TOOL_CALL``...). The responses carry no model name, so ``gen_ai.response.model`` is absent.
+Failures set ``error.type`` to the HTTP status (Cohere's error bodies carry only a message).
+With content capture on: ``gen_ai.input.messages``, ``gen_ai.tool.definitions`` and
+``gen_ai.output.messages`` (``tool_plan`` and ``thinking`` as ``reasoning`` parts, tool calls
+as ``tool_call`` parts, streamed pieces reassembled). Embed and rerank inputs are never
+captured.
+
+Keyword arguments of ``instrument()`` (each falls back to its environment variable, see
+:mod:`wikitrace_otel.environment_variables`): ``capture_content``, ``max_content_size``,
+``legacy_semconv``, ``provider_hosts`` (``{"host[:port]": "provider"}`` for gateways).
+
+**Create clients after instrumenting.** The SDK copies ``chat`` and ``chat_stream`` onto each
+``ClientV2`` when it is created, so a client created before ``instrument()`` (or
+``wikitrace_otel.install()``) is traced only for ``embed`` and ``rerank``. Clients created while
+instrumented stop tracing at ``uninstrument()``.
+
+A method that an installed SDK release lacks is skipped with a debug log; every other method
+is still traced. Supported: ``cohere`` 5.14 to 7.x.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Collection
+from typing import Any
+
+from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
+from wrapt import wrap_function_wrapper
+
+from wikitrace_otel._genai.config import GenAISettings
+from wikitrace_otel._genai.telemetry import GenAITelemetry
+from wikitrace_otel.instrumentors.cohere import apis
+from wikitrace_otel.instrumentors.cohere.extractors import error_type
+from wikitrace_otel.instrumentors.cohere.package import _instruments
+from wikitrace_otel.instrumentors.mistral.patch import Tracer, make_generator_wrapper, make_wrapper
+from wikitrace_otel.semconv.gen_ai import Provider
+
+__all__ = ["CohereInstrumentor"]
+
+_logger = logging.getLogger(__name__)
+_SCOPE = "wikitrace_otel.instrumentors.cohere"
+_MODULE = "cohere.v2.client"
+
+# (class, method, API, is async, is a generator function)
+_METHODS: tuple[tuple[str, str, apis.Api, bool, bool], ...] = (
+    *(
+        (cls, method, api, is_async, method == "chat_stream")
+        for cls, is_async in (("V2Client", False), ("AsyncV2Client", True))
+        for method, api in (
+            ("chat", apis.CHAT),
+            ("chat_stream", apis.CHAT_STREAM),
+            ("embed", apis.EMBED),
+            ("rerank", apis.RERANK),
+        )
+    ),
+)
+
+
+def base_url(instance: Any, kwargs: dict[str, Any]) -> str:
+    """The base URL a ``V2Client`` sends to (its wrapper sits on it or on its raw client)."""
+    wrapper = getattr(instance, "_client_wrapper", None)
+    if wrapper is None:
+        wrapper = getattr(getattr(instance, "_raw_client", None), "_client_wrapper", None)
+    get = getattr(wrapper, "get_base_url", None)
+    url = get() if callable(get) else None
+    return url if isinstance(url, str) else ""
+
+
+class CohereInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+    """Traces the Cohere SDK's v2 API; see the module documentation for what and how."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # BaseInstrumentor is a singleton and __init__ runs on every CohereInstrumentor():
+        # keep the record of what is wrapped, or a fresh handle could not uninstrument.
+        if not hasattr(self, "_patched"):
+            self._patched: list[tuple[type, str, Any]] = []
+            self._tracer: Tracer | None = None
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        """The SDK versions this instrumentor supports."""
+        return _instruments
+
+    def _instrument(self, **kwargs: Any) -> None:
+        settings = GenAISettings.resolve(**kwargs)
+        telemetry = GenAITelemetry(
+            _SCOPE,
+            settings,
+            tracer_provider=kwargs.get("tracer_provider"),
+            meter_provider=kwargs.get("meter_provider"),
+            logger_provider=kwargs.get("logger_provider"),
+        )
+        tracer = self._tracer = Tracer(telemetry, Provider.COHERE.value, base_url, error_type)
+        for class_name, method, api, is_async, generator in _METHODS:
+            factory = make_generator_wrapper if generator else make_wrapper
+            self._patch(class_name, method, factory(tracer, api, is_async))
+
+    def _patch(self, class_name: str, method: str, wrapper: Any) -> None:
+        # One method that moved or vanished in some SDK release must not cost the others.
+        try:
+            cls = getattr(importlib.import_module(_MODULE), class_name)
+            original = cls.__dict__[method]
+        except (ImportError, AttributeError, KeyError) as exc:
+            _logger.debug("cohere: not tracing %s.%s (%r)", class_name, method, exc)
+            return
+        try:
+            wrap_function_wrapper(cls, method, wrapper)
+        except Exception as exc:  # noqa: BLE001 - skip this method, keep the rest
+            _logger.warning("cohere: could not wrap %s.%s: %r", class_name, method, exc)
+            return
+        self._patched.append((cls, method, original))
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        if self._tracer is not None:
+            self._tracer.active = False  # clients created while instrumented hold the wrapper
+            self._tracer = None
+        while self._patched:
+            cls, method, original = self._patched.pop()
+            setattr(cls, method, original)
