@@ -32,6 +32,7 @@ _installed: Installation | None = None
 INSTRUMENTORS: dict[str, tuple[str, str]] = {
     "openai": ("openai", "wikitrace_otel.instrumentors.openai:OpenAIInstrumentor"),
     "anthropic": ("anthropic", "wikitrace_otel.instrumentors.anthropic:AnthropicInstrumentor"),
+    "bedrock": ("boto3", "wikitrace_otel.instrumentors.bedrock:BedrockInstrumentor"),
     "google_genai": ("google.genai", "wikitrace_otel.instrumentors.google_genai:GoogleGenAIInstrumentor"),
     "mistral": ("mistralai", "wikitrace_otel.instrumentors.mistral:MistralInstrumentor"),
     "cohere": ("cohere", "wikitrace_otel.instrumentors.cohere:CohereInstrumentor"),

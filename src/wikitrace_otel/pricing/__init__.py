@@ -30,7 +30,9 @@ How a name is matched: the provider (``aws.bedrock`` → genai-prices' ``aws``, 
 → ``google``, ``azure.ai.openai`` → ``azure``, which falls back to OpenAI's prices...), then the
 model as given, its last path segment (``models/gemini-2.5-flash``), the name without a date
 suffix (``gpt-4o-2099-01-01`` → ``gpt-4o``), and for ``vendor/model`` names (OpenRouter,
-LiteLLM) the vendor's own price. Overrides are matched the same way.
+LiteLLM) the vendor's own price. A Bedrock id that genai-prices lists only under its vendor
+(``mistral.mistral-large-2407-v1:0``, ``us.cohere.command-r-v1:0``) gets the vendor's price.
+Overrides are matched the same way.
 
 How a call is charged (:meth:`ModelPrice.cost`): uncached input (input minus cache reads and
 writes), cache reads, cache writes, output and reasoning each at their rate; the tier is chosen

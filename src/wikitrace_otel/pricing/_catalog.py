@@ -68,6 +68,17 @@ _VENDOR_IDS: Final[dict[str, str]] = {
 }
 """The ``vendor/`` prefix of OpenRouter and LiteLLM model names to genai-prices provider id."""
 
+_BEDROCK_VENDORS: Final[dict[str, str]] = {
+    "anthropic": "anthropic",
+    "mistral": "mistral",
+    "cohere": "cohere",
+    "deepseek": "deepseek",
+}
+"""The vendor part of a Bedrock model id to genai-prices provider id (vendor prices as a fallback)."""
+_BEDROCK_REGIONS: Final = frozenset({"us", "eu", "apac", "au", "jp", "ca", "us-gov", "global"})
+# Bedrock's version suffix: `-v1:0`, `-v1`, `:0`.
+_BEDROCK_VERSION = re.compile(r"(?:-v\d+(?::\d+)?|:\d+)$")
+
 # `-2024-08-06`, `-20240806` or Vertex's `@20240806` at the end of a model name.
 _DATE_SUFFIX = re.compile(r"(?:-\d{4}-\d{2}-\d{2}|[-@]\d{8})$")
 _TOKEN_KEYS = ("input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok", "output_reasoning_mtok")
@@ -96,12 +107,30 @@ def name_variants(model: str) -> Iterator[str]:
 def _candidates(pid: str | None, model: str) -> Iterator[tuple[str | None, str]]:
     for variant in name_variants(model):
         yield pid, variant
+    if pid == "aws":
+        yield from _bedrock_vendor_candidates(model)
     vendor, sep, rest = model.strip().lower().partition("/")
     # Only for providers genai-prices knows (or none at all): a local server (ollama, vllm)
     # serving "deepseek/deepseek-r1" must not be charged DeepSeek's API price.
     if sep and vendor in _VENDOR_IDS and (pid is None or pid in PROVIDER_IDS.values()):
         for variant in name_variants(rest):
             yield _VENDOR_IDS[vendor], variant
+
+
+def _bedrock_vendor_candidates(model: str) -> Iterator[tuple[str | None, str]]:
+    """The vendor's own price for a Bedrock id genai-prices lists only under the vendor
+    (``mistral.mistral-large-2407-v1:0`` → mistral ``mistral-large-2407``), after Bedrock's own.
+
+    ARN wrappers (``arn:...:inference-profile/us.cohere...``) and cross-region prefixes are dropped.
+    """
+    name = model.strip().lower().rsplit("/", 1)[-1]
+    region, _, rest = name.partition(".")
+    parts = (rest if region in _BEDROCK_REGIONS else name).split(".", 1)
+    if len(parts) != 2 or parts[0] not in _BEDROCK_VENDORS:
+        return
+    bare = _BEDROCK_VERSION.sub("", parts[1])
+    for variant in name_variants(bare):
+        yield _BEDROCK_VENDORS[parts[0]], variant
 
 
 def resolve(

@@ -1,0 +1,155 @@
+"""OpenTelemetry instrumentation of AWS Bedrock Runtime through ``boto3`` / ``botocore``,
+following the GenAI conventions.
+
+Usage::
+
+    from wikitrace_otel.instrumentors.bedrock import BedrockInstrumentor
+
+    BedrockInstrumentor().instrument()           # global providers
+    BedrockInstrumentor().instrument(
+        tracer_provider=tp, meter_provider=mp,   # or explicit ones
+        logger_provider=lp,                      # for content events
+        capture_content="SPAN_ONLY",
+    )
+    client = boto3.client("bedrock-runtime")     # clients made before instrument() work too
+    ...
+    BedrockInstrumentor().uninstrument()         # restores botocore exactly
+
+``wikitrace_otel.install()`` and ``opentelemetry-instrument python app.py`` (entry point
+``bedrock`` in ``opentelemetry_instrumentor``) pick it up when boto3 is installed.
+
+What is traced, for every ``bedrock-runtime`` client (``gen_ai.provider.name`` ``aws.bedrock``;
+a gateway in front of it can be renamed with ``provider_hosts``):
+
+- ``converse`` and ``converse_stream``: span ``chat {modelId}``, any model family;
+- ``invoke_model`` and ``invoke_model_with_response_stream``: span ``chat {modelId}`` for the
+  chat families (Anthropic messages, Amazon Nova and Titan text, Meta Llama, Mistral, Cohere
+  command, OpenAI-style bodies such as gpt-oss and DeepSeek), ``embeddings {modelId}`` for
+  Titan and Cohere embedding models.
+
+Other operations (``apply_guardrail``, ``count_tokens``, async invokes) and other AWS services
+are not traced.
+
+``gen_ai.request.model`` is the ``modelId`` as given: a base id
+(``anthropic.claude-3-5-sonnet-20240620-v1:0``), a cross-region profile (``us.anthropic...``)
+or an ARN. The family of an ``invoke_model`` body is taken from the model's vendor (the id
+without its ARN wrapper and region prefix), and for ARNs that name no model from the body's
+shape. Cost uses the Bedrock price of the id; ids genai-prices lists only under the vendor
+(``mistral.mistral-large-2407-v1:0``, ``cohere.command-r-plus-v1:0``) get the vendor's price.
+
+One CLIENT span per call, covering botocore's retries and the whole stream. Streams: the
+``stream`` (Converse) or ``body`` (``invoke_model_with_response_stream``) of the answer is the
+botocore ``EventStream`` behind a proxy that behaves like it; the span ends exactly once, on
+exhaustion, ``close()``, ``break`` then ``close()``, an error event or a broken connection, or
+when the stream is garbage-collected; a stream cut short reports the finish reason ``error``.
+``invoke_model``'s ``body`` is read for its usage and handed back as an identical unread
+``StreamingBody``.
+
+Attributes: ``inferenceConfig`` (``maxTokens``, ``temperature``, ``topP``, ``stopSequences``)
+and ``additionalModelRequestFields.top_k`` for Converse, each family's own parameters for
+``invoke_model`` (see :mod:`.invoke`); the stop reason as the finish reason; usage. Converse's
+``inputTokens`` (like Anthropic's ``input_tokens``) leaves out the prompt cache, so
+``gen_ai.usage.input_tokens = inputTokens + cacheReadInputTokens + cacheWriteInputTokens``,
+and the cache counts also go to ``gen_ai.usage.cache_read.input_tokens`` /
+``cache_write.input_tokens``. For ``invoke_model`` each family's usage fields are read, then
+Bedrock's ``x-amzn-bedrock-input-token-count`` / ``-output-token-count`` headers or the
+stream's ``amazon-bedrock-invocationMetrics``. Failures set ``error.type`` to the AWS error code
+(``ThrottlingException``, ``ValidationException``, ``modelStreamErrorException``...).
+
+With content capture on: ``gen_ai.input.messages``, ``gen_ai.system_instructions``,
+``gen_ai.tool.definitions`` and ``gen_ai.output.messages``; Converse blocks map ``text`` →
+``text``, ``reasoningContent`` → ``reasoning``, ``toolUse`` → ``tool_call``, ``toolResult`` →
+``tool_call_response``, images and documents → ``blob`` (base64) or ``uri`` (S3). Prompt-style
+bodies (Titan, Llama, Mistral, Cohere) become one user message. Streamed ``invoke_model``
+output is gathered as text.
+
+Keyword arguments of ``instrument()`` (each falls back to its environment variable, see
+:mod:`wikitrace_otel.environment_variables`): ``capture_content``, ``max_content_size``,
+``legacy_semconv``, ``provider_hosts``, as for the other instrumentors.
+
+botocore is wrapped at one place, ``botocore.client.BaseClient._make_api_call``, which every
+client of every service calls; calls of other services pass through after one lookup. An
+operation that an installed botocore release lacks is simply never called. Supported: boto3
+1.35 to 1.x (the oldest release has no cache counts in Converse's usage). Not traced: the
+asynchronous ``aiobotocore`` / ``aioboto3`` clients.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Collection
+from typing import Any
+
+from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
+from wrapt import wrap_function_wrapper
+
+from wikitrace_otel._genai.config import GenAISettings
+from wikitrace_otel._genai.telemetry import GenAITelemetry
+from wikitrace_otel.instrumentors.bedrock import apis
+from wikitrace_otel.instrumentors.bedrock.package import _instruments
+from wikitrace_otel.instrumentors.bedrock.patch import Tracer, make_wrapper
+
+__all__ = ["BedrockInstrumentor"]
+
+_logger = logging.getLogger(__name__)
+_SCOPE = "wikitrace_otel.instrumentors.bedrock"
+
+# (module, class, method) wrapped: the one place every botocore client sends its calls.
+_TARGETS: tuple[tuple[str, str, str], ...] = (("botocore.client", "BaseClient", "_make_api_call"),)
+
+# Bedrock Runtime operation name (as botocore's service model spells it) -> how it is traced.
+OPERATIONS: dict[str, apis.Api] = {
+    "Converse": apis.CONVERSE,
+    "ConverseStream": apis.CONVERSE_STREAM,
+    "InvokeModel": apis.INVOKE_MODEL,
+    "InvokeModelWithResponseStream": apis.INVOKE_MODEL_STREAM,
+}
+
+
+class BedrockInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+    """Traces AWS Bedrock Runtime calls made with boto3; see the module documentation."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # BaseInstrumentor is a singleton and __init__ runs on every BedrockInstrumentor():
+        # keep the record of what is wrapped, or a fresh handle could not uninstrument.
+        if not hasattr(self, "_patched"):
+            self._patched: list[tuple[type, str, Any]] = []
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        """The boto3 versions this instrumentor supports."""
+        return _instruments
+
+    def _instrument(self, **kwargs: Any) -> None:
+        settings = GenAISettings.resolve(**kwargs)
+        telemetry = GenAITelemetry(
+            _SCOPE,
+            settings,
+            tracer_provider=kwargs.get("tracer_provider"),
+            meter_provider=kwargs.get("meter_provider"),
+            logger_provider=kwargs.get("logger_provider"),
+        )
+        tracer = Tracer(telemetry, dict(OPERATIONS))
+        for module_name, class_name, method in _TARGETS:
+            self._patch(module_name, class_name, method, make_wrapper(tracer))
+
+    def _patch(self, module_name: str, class_name: str, method: str, wrapper: Any) -> None:
+        # A botocore release that moved the method must not break the application.
+        try:
+            cls = getattr(importlib.import_module(module_name), class_name)
+            original = cls.__dict__[method]
+        except (ImportError, AttributeError, KeyError) as exc:
+            _logger.debug("bedrock: not tracing %s.%s.%s (%s)", module_name, class_name, method, exc)
+            return
+        try:
+            wrap_function_wrapper(cls, method, wrapper)
+        except Exception as exc:  # noqa: BLE001 - leave botocore as it is
+            _logger.warning("bedrock: could not wrap %s.%s: %r", class_name, method, exc)
+            return
+        self._patched.append((cls, method, original))
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        while self._patched:
+            cls, method, original = self._patched.pop()
+            setattr(cls, method, original)

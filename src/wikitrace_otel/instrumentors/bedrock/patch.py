@@ -1,0 +1,202 @@
+"""The wrapper put around botocore's ``BaseClient._make_api_call``.
+
+Every boto3/botocore client, whenever it was created, sends each operation through that one
+method (``client.converse(...)`` is ``_make_api_call("Converse", params)``), so wrapping it on
+the base class traces clients created before and after ``instrument()`` alike, and restoring it
+undoes everything. Calls of other services, and Bedrock Runtime operations not in the table,
+pass straight through after one dictionary lookup.
+
+For a traced operation the wrapper:
+- asks :mod:`wikitrace_otel._genai.gate` first, which may refuse the call (a spent budget) by
+  raising before anything is sent;
+- starts the span before the request (sampling attributes included) and makes it current while
+  botocore sends, so its retries and any HTTP spans nest under it;
+- ends it on the answer, or puts the answer's event stream behind a traced stream proxy;
+- re-raises botocore's exceptions unchanged, and never lets its own failure reach the caller.
+
+``invoke_model`` answers with a not-yet-read ``StreamingBody``: the wrapper reads it (the
+usage is in it) and puts an identical ``StreamingBody`` over the same bytes back in the answer,
+so the caller's ``read()`` works as before. An error while reading the body is botocore's, and
+is raised from ``invoke_model`` instead of from ``read()``.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from wikitrace_otel._genai import gate
+from wikitrace_otel._genai.errors import internal_errors, report_internal_error
+from wikitrace_otel._genai.invocation import Invocation
+from wikitrace_otel._genai.stream import TracedStream
+from wikitrace_otel._genai.telemetry import GenAITelemetry
+from wikitrace_otel.instrumentors.bedrock.apis import Api, Request
+from wikitrace_otel.semconv import gen_ai as g
+
+SERVICE = "bedrock-runtime"
+_CACHE_LIMIT = 256
+
+Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
+
+
+def error_type(exc: BaseException) -> str | None:
+    """The AWS error code of a botocore ``ClientError`` (``ThrottlingException``...), else None.
+
+    Errors inside an event stream (``EventStreamError``) are ``ClientError`` subclasses too.
+    """
+    response = getattr(exc, "response", None)
+    error = response.get("Error") if isinstance(response, dict) else None
+    code = error.get("Code") if isinstance(error, dict) else None
+    return code if isinstance(code, str) and code else None
+
+
+class Tracer:
+    """Starts invocations for Bedrock Runtime calls and finishes them from their answers."""
+
+    def __init__(self, telemetry: GenAITelemetry, operations: dict[str, Api]) -> None:
+        self.telemetry = telemetry
+        self.operations = operations
+        self._endpoints: dict[str, tuple[str, str | None, int | None]] = {}
+
+    def api_for(self, client: Any, operation_name: Any) -> Api | None:
+        """The table entry of a call, or None when it is not a traced Bedrock Runtime operation."""
+        api = self.operations.get(operation_name) if isinstance(operation_name, str) else None
+        if api is None:
+            return None
+        meta = getattr(client, "meta", None)
+        service_model = getattr(meta, "service_model", None)
+        return api if getattr(service_model, "service_name", None) == SERVICE else None
+
+    def endpoint(self, client: Any) -> tuple[str, str | None, int | None]:
+        """``(provider, address, port)`` of a client, resolved once per endpoint URL."""
+        url = str(getattr(client.meta, "endpoint_url", "") or "")
+        known = self._endpoints.get(url)
+        if known is None:
+            parts = urlsplit(url)
+            host = (parts.hostname or "").lower() or None
+            try:
+                port = parts.port or (443 if parts.scheme == "https" else 80)
+            except ValueError:
+                port = None
+            hosts = self.telemetry.settings.provider_hosts
+            provider = (hosts.get(f"{host}:{port}") or hosts.get(host or "")) if hosts else None
+            known = (provider or g.Provider.AWS_BEDROCK.value, host, None if port == 443 else port)
+            if len(self._endpoints) >= _CACHE_LIMIT:
+                self._endpoints.clear()
+            self._endpoints[url] = known
+        return known
+
+    def start(self, api: Api, client: Any, request: Request) -> Invocation:
+        """Open the span of one call (after the budget gate let it through)."""
+        provider, address, port = self.endpoint(client)
+        attrs: dict[str, Any] = {g.GEN_AI_OPERATION_NAME: request.operation, g.GEN_AI_PROVIDER_NAME: provider}
+        model = request.params.get("modelId")
+        if isinstance(model, str) and model:
+            attrs[g.GEN_AI_REQUEST_MODEL] = model
+        if address:
+            attrs[g.SERVER_ADDRESS] = address
+            if port is not None:
+                attrs[g.SERVER_PORT] = port
+        if api.stream_key is not None:
+            attrs[g.GEN_AI_REQUEST_STREAM] = True
+        api.request(request, attrs)
+        ticket = gate.before_request(attrs, lambda: api.content(request))
+        content = None
+        if self.telemetry.settings.capture_content.enabled:
+            with internal_errors():  # unreadable input content loses the content, not the span
+                content = {k: v for k, v in api.content(request).items() if v}
+        invocation = Invocation(self.telemetry, attrs, content, ticket)
+        invocation.error_classifier = error_type
+        return invocation
+
+    def finish(self, api: Api, invocation: Invocation, request: Request, answer: Any, data: bytes | None) -> Any:
+        """Hand the answer over: end the span now, or wrap its event stream so it ends later."""
+        if not isinstance(answer, dict):
+            invocation.end()
+            return answer
+        if api.stream_key is not None and api.accumulator is not None:
+            stream = answer.get(api.stream_key)
+            if stream is not None:
+                answer[api.stream_key] = TracedStream(stream, api.accumulator(invocation, request))
+                return answer
+        api.result(invocation, request, answer, data)
+        invocation.end()
+        return answer
+
+
+def read_body(answer: Any, invocation: Invocation) -> bytes | None:
+    """Read ``invoke_model``'s ``StreamingBody`` into bytes for the span, and give the caller an
+    identical unread one. botocore's errors while reading end the span and propagate."""
+    body = answer.get("body") if isinstance(answer, dict) else None
+    if isinstance(body, (bytes, bytearray)):
+        return bytes(body)
+    read = getattr(body, "read", None)
+    if read is None:
+        return None
+    try:
+        data = read()
+    except BaseException as exc:
+        invocation.end(exc)
+        raise
+    answer["body"] = _streaming_body(data)
+    return data if isinstance(data, bytes) else None
+
+
+def _streaming_body(data: bytes) -> Any:
+    from botocore.response import StreamingBody
+
+    return StreamingBody(io.BytesIO(data), len(data))
+
+
+def make_wrapper(tracer: Tracer) -> Wrapper:
+    """A wrapt wrapper for ``BaseClient._make_api_call(operation_name, api_params)``."""
+
+    def traced(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        operation_name = args[0] if args else kwargs.get("operation_name")
+        api = tracer.api_for(instance, operation_name)
+        if api is None:
+            return wrapped(*args, **kwargs)
+        started = _begin(tracer, api, instance, args, kwargs)
+        if started is None:
+            return wrapped(*args, **kwargs)
+        request, invocation = started
+        invocation.attach()
+        try:
+            answer = wrapped(*args, **kwargs)
+        except BaseException as exc:
+            invocation.end(exc)
+            raise  # botocore's exception propagates unchanged
+        finally:
+            invocation.detach()
+        return _finish(tracer, api, invocation, request, answer)
+
+    return traced
+
+
+def _begin(
+    tracer: Tracer, api: Api, client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[Request, Invocation] | None:
+    """A started call, or None when it goes untraced (our own failure)."""
+    try:
+        params = args[1] if len(args) > 1 else kwargs.get("api_params")
+        request = api.prepare(params if isinstance(params, dict) else {})
+        return request, tracer.start(api, client, request)
+    except gate.RequestRefused:
+        raise  # a budget refused the call: nothing is sent
+    except Exception as internal:  # noqa: BLE001 - the call goes ahead untraced
+        report_internal_error(internal)
+        return None
+
+
+def _finish(tracer: Tracer, api: Api, invocation: Invocation, request: Request, answer: Any) -> Any:
+    data = None
+    if api.stream_key is None and api.reads_body:
+        data = read_body(answer, invocation)  # raises only botocore's own read errors
+    try:
+        return tracer.finish(api, invocation, request, answer, data)
+    except Exception as internal:  # noqa: BLE001 - our failure returns the answer as is
+        report_internal_error(internal)
+        invocation.end()
+        return answer

@@ -1,0 +1,77 @@
+"""Helpers of the Bedrock tests: clients, Stubber answers, a span-end counter."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections import Counter
+from typing import Any
+
+import pytest
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+CLAUDE = "anthropic.claude-3-5-sonnet-20240620-v1:0"
+NOVA = "amazon.nova-pro-v1:0"
+USER = [{"role": "user", "content": [{"text": "Hello"}]}]
+SCOPE = "wikitrace_otel.instrumentors.bedrock"
+
+
+def client(endpoint_url: str | None = None, retries: int = 0) -> Any:
+    """A real ``bedrock-runtime`` client with static fake credentials and ``retries`` retries (none by default)."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "bedrock-runtime",
+        region_name="us-east-1",
+        endpoint_url=endpoint_url,
+        aws_access_key_id="AKIDFAKE",
+        aws_secret_access_key="fake-secret",
+        config=Config(
+            retries={"total_max_attempts": 1, "mode": "standard"}
+            if not retries
+            else {"total_max_attempts": 1 + retries, "mode": "standard"}
+        ),
+    )
+
+
+def has_member(shape_name: str, member: str) -> bool:
+    """Whether the installed botocore's Bedrock Runtime model has ``shape_name.member``."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("bedrock-runtime")
+    return member in model.shape_for(shape_name).members
+
+
+def invoke_answer(body: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """An ``invoke_model`` answer for the Stubber: a ``StreamingBody`` over ``body``'s JSON."""
+    from botocore.response import StreamingBody
+
+    data = json.dumps(body).encode()
+    return {
+        "body": StreamingBody(io.BytesIO(data), len(data)),
+        "contentType": "application/json",
+        "ResponseMetadata": {"HTTPStatusCode": 200, "HTTPHeaders": dict(headers or {})},
+    }
+
+
+class EndCounter(SpanProcessor):
+    """Counts ``on_end`` per span id; :meth:`check` asserts each span ended exactly once."""
+
+    def __init__(self, caplog: pytest.LogCaptureFixture) -> None:
+        caplog.set_level(logging.WARNING, logger="opentelemetry")
+        self.ends: Counter[int] = Counter()
+        self.caplog = caplog
+
+    def on_end(self, span: ReadableSpan) -> None:
+        assert span.context is not None
+        self.ends[span.context.span_id] += 1
+
+    def check(self, exporter: InMemorySpanExporter, expected_spans: int = 1) -> None:
+        spans = exporter.get_finished_spans()
+        assert len(spans) == expected_spans, [s.name for s in spans]
+        assert dict(self.ends) == {s.context.span_id: 1 for s in spans if s.context is not None}
+        warnings = [r.getMessage() for r in self.caplog.records if r.name.startswith("opentelemetry")]
+        assert warnings == []
