@@ -26,7 +26,7 @@ provider SDK.
 
 from __future__ import annotations
 
-from wikitrace_otel._genai.claims import ModelCall, model_call
+from wikitrace_otel._genai.claims import ModelCall, close_model_call, model_call, open_model_call
 from wikitrace_otel._install import Installation, install
 from wikitrace_otel.budgets import (
     Budget,
@@ -56,10 +56,12 @@ __all__ = [
     "budget_check",
     "budget_remaining",
     "clear_session",
+    "close_model_call",
     "current_cost",
     "current_session",
     "install",
     "model_call",
+    "open_model_call",
     "retrieval",
     "session",
     "session_reset",

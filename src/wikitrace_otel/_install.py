@@ -36,6 +36,7 @@ INSTRUMENTORS: dict[str, tuple[str, str]] = {
     "google_genai": ("google.genai", "wikitrace_otel.instrumentors.google_genai:GoogleGenAIInstrumentor"),
     "mistral": ("mistralai", "wikitrace_otel.instrumentors.mistral:MistralInstrumentor"),
     "cohere": ("cohere", "wikitrace_otel.instrumentors.cohere:CohereInstrumentor"),
+    "langchain": ("langchain_core", "wikitrace_otel.instrumentors.langchain:LangChainInstrumentor"),
 }
 
 

@@ -125,6 +125,10 @@ GEN_AI_DATA_SOURCE_ID: Final = "gen_ai.data_source.id"
 """Data source a retrieval reads."""
 GEN_AI_WORKFLOW_NAME: Final = "gen_ai.workflow.name"
 """Workflow name."""
+GEN_AI_RETRIEVAL_QUERY_TEXT: Final = "gen_ai.retrieval.query.text"
+"""Query text of a retrieval (opt-in content)."""
+GEN_AI_RETRIEVAL_DOCUMENTS: Final = "gen_ai.retrieval.documents"
+"""Documents a retrieval returned, JSON ``[{"id"?, "content", "metadata"?}]`` (opt-in content)."""
 
 # --- metric attributes ----------------------------------------------------------------
 
