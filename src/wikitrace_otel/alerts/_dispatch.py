@@ -21,7 +21,6 @@ _logger = logging.getLogger("wikitrace_otel.alerts")
 _MAX_KEYS = 10_000
 
 
-
 @dataclass(frozen=True)
 class Target:
     """Where alerts go: a URL and the body format (``slack`` or ``json``)."""
