@@ -37,6 +37,7 @@ INSTRUMENTORS: dict[str, tuple[str, str]] = {
     "mistral": ("mistralai", "wikitrace_otel.instrumentors.mistral:MistralInstrumentor"),
     "cohere": ("cohere", "wikitrace_otel.instrumentors.cohere:CohereInstrumentor"),
     "langchain": ("langchain_core", "wikitrace_otel.instrumentors.langchain:LangChainInstrumentor"),
+    "litellm": ("litellm", "wikitrace_otel.instrumentors.litellm:LiteLLMInstrumentor"),
 }
 
 

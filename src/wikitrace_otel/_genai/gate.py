@@ -46,6 +46,9 @@ class Gate(Protocol):
     ) -> Mapping[str, Any] | None:
         """Account for the finished call; returns attributes to add to its span, if any."""
 
+    def cancel(self, ticket: object) -> None:
+        """Forget an admitted call that another instrumentor accounts for (it took its own ticket)."""
+
 
 _gate: Gate | None = None
 
@@ -77,6 +80,18 @@ def after_response(
     except Exception as internal:  # noqa: BLE001
         report_internal_error(internal)
         return None
+
+
+def cancel(ticket: object | None) -> None:
+    """Give back a ticket whose call will never reach :func:`after_response` under it (a
+    framework's call that a provider instrumentor traced and charged itself); never raises."""
+    gate = _gate
+    if ticket is None or gate is None:
+        return
+    try:
+        gate.cancel(ticket)
+    except Exception as internal:  # noqa: BLE001
+        report_internal_error(internal)
 
 
 def install_gate(gate: Gate | None) -> None:

@@ -90,6 +90,11 @@ class BudgetGate:
         marks = self.charge(ticket.budgets, ticket.keys, usd, tokens, ticket.values, span_context, admitted=True)
         return {**added, **marks} if marks else added
 
+    def cancel(self, ticket: object) -> None:
+        assert isinstance(ticket, Ticket)
+        for budget in ticket.budgets:
+            budget.release()
+
     def charge(
         self,
         budgets: tuple[Budget, ...],

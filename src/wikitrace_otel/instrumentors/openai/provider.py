@@ -4,7 +4,8 @@ The OpenAI SDK reaches many OpenAI-compatible hosts; ``gen_ai.provider.name`` co
 client's class (Azure) and its base URL. Unknown hosts are named by their lower-case host
 name; loopback hosts by the conventional port of the local server (Ollama 11434, LM Studio
 1234) or ``vllm``. ``provider_hosts`` / ``WIKITRACE_GENAI_PROVIDER_HOSTS`` add or override
-entries (``host`` or ``host:port``).
+entries (``host`` or ``host:port``): vLLM has no fixed host, so a vLLM server anywhere but on
+loopback needs one, e.g. ``{"gpu-box.internal:8000": "vllm"}``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ _EXACT_HOSTS = {
     "api.together.ai": "together_ai",
     "api.fireworks.ai": "fireworks_ai",
     "api.cerebras.ai": "cerebras",
+    "ollama.com": "ollama",  # Ollama's hosted models (local servers are matched by port below)
     "generativelanguage.googleapis.com": Provider.GCP_GEMINI.value,
     "api.anthropic.com": Provider.ANTHROPIC.value,
     "api.cohere.ai": Provider.COHERE.value,
