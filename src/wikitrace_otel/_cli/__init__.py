@@ -9,4 +9,4 @@ is parsed, so a command's optional dependencies cost nothing to the others.
 from __future__ import annotations
 
 # Order is the order of ``wikitrace-otel --help``.
-COMMANDS: tuple[str, ...] = ("demo",)
+COMMANDS: tuple[str, ...] = ("demo", "collector", "traces", "show", "stats", "tail", "export")

@@ -1,0 +1,108 @@
+"""OTLP/gRPC receiver: the three ``Export`` methods as generic handlers on raw bytes.
+
+The request arrives as bytes (gRPC does not parse it), is checked and stored by the shared
+:class:`~wikitrace_otel.collector.ingest.Receiver`, and the answer goes back as bytes, so each
+message is parsed exactly once. Errors carry a ``google.rpc.Status`` in ``grpc-status-details-bin``
+and, when the client should retry, a ``RetryInfo`` (also under ``google.rpc.retryinfo-bin``,
+where the OpenTelemetry Python exporter looks for it).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, NoReturn
+
+import grpc
+from google.protobuf import any_pb2, duration_pb2
+from google.rpc import error_details_pb2, status_pb2
+
+from wikitrace_otel.collector import otlp
+from wikitrace_otel.collector.auth import KeyRing
+from wikitrace_otel.collector.commit import OverloadedError, UnavailableError
+from wikitrace_otel.collector.config import RETRY_AFTER_S, CollectorConfig
+from wikitrace_otel.collector.ingest import Receiver
+
+_logger = logging.getLogger(__name__)
+
+
+def _abort(context: Any, code: grpc.StatusCode, message: str, retry: bool = False) -> NoReturn:
+    status = status_pb2.Status(code=code.value[0], message=message)
+    trailers: list[tuple[str, bytes]] = []
+    if retry:
+        retry_info = error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=RETRY_AFTER_S))
+        detail = any_pb2.Any()
+        detail.Pack(retry_info)
+        status.details.append(detail)
+        trailers.append(("google.rpc.retryinfo-bin", retry_info.SerializeToString()))
+    trailers.append(("grpc-status-details-bin", status.SerializeToString()))
+    context.set_trailing_metadata(trailers)
+    context.abort(code, message)
+    raise AssertionError("unreachable: abort raises")  # pragma: no cover
+
+
+def _export_method(signal: otlp.Signal, receiver: Receiver, keys: KeyRing) -> Callable[[bytes, Any], bytes]:
+    def export(request: bytes, context: Any) -> bytes:
+        metadata = {key.lower(): value for key, value in context.invocation_metadata() if isinstance(value, str)}
+        tenant = keys.authenticate(metadata)
+        if tenant is None:
+            receiver.note_refused("unauthenticated", client=context.peer())
+            _abort(
+                context,
+                grpc.StatusCode.UNAUTHENTICATED,
+                "missing or unknown API key: send 'authorization: Bearer <key>'",
+            )
+        try:
+            receiver.budget.acquire(len(request))
+        except OverloadedError as exc:
+            receiver.note_refused("overloaded")
+            _abort(context, grpc.StatusCode.RESOURCE_EXHAUSTED, f"overloaded, retry later ({exc})", retry=True)
+        try:
+            decoded = receiver.export(signal, tenant, request, is_json=False)
+        except otlp.BadRequestError as exc:
+            receiver.note_refused("invalid")
+            _abort(context, grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        except UnavailableError as exc:
+            _abort(context, grpc.StatusCode.UNAVAILABLE, str(exc), retry=True)
+        finally:
+            receiver.budget.release(len(request))
+        if _logger.isEnabledFor(logging.DEBUG):  # context.peer() is not free
+            _logger.debug("gRPC %s Export from %s: %d stored", signal.name, context.peer(), decoded.items)
+        return otlp.response(signal, decoded.rejected).SerializeToString()
+
+    return export
+
+
+def build_server(config: CollectorConfig, receiver: Receiver, keys: KeyRing) -> tuple[grpc.Server, int]:
+    """A started-later gRPC server serving the three OTLP services; returns it and its bound port.
+
+    Raises:
+        OSError: the address cannot be bound.
+    """
+    server = grpc.server(
+        ThreadPoolExecutor(max_workers=config.grpc_workers, thread_name_prefix="wikitrace-grpc"),
+        options=[
+            ("grpc.max_receive_message_length", config.max_body_bytes),
+            # Without this, a second collector on the same port would silently share it.
+            ("grpc.so_reuseport", 0),
+        ],
+        # Beyond this many calls in progress gRPC itself answers RESOURCE_EXHAUSTED.
+        maximum_concurrent_rpcs=config.grpc_workers * 4,
+    )
+    handlers = [
+        grpc.method_handlers_generic_handler(
+            signal.service, {"Export": grpc.unary_unary_rpc_method_handler(_export_method(signal, receiver, keys))}
+        )
+        for signal in otlp.SIGNALS
+    ]
+    server.add_generic_rpc_handlers(handlers)
+    host = f"[{config.host}]" if ":" in config.host else config.host
+    address = f"{host}:{config.grpc_port}"
+    try:
+        port = server.add_insecure_port(address)
+    except RuntimeError as exc:  # newer grpcio raises instead of returning 0
+        raise OSError(f"cannot listen for gRPC on {address}: {exc}") from None
+    if not port:
+        raise OSError(f"cannot listen for gRPC on {address}")
+    return server, port

@@ -1,0 +1,353 @@
+"""OTLP/HTTP receiver and the ``/api/*`` routes, on the standard library's HTTP server.
+
+One thread per connection (bounded: connections over the limit get 503 and are closed), HTTP/1.1
+keep-alive, one ``write`` per response. Requests are checked in the order that costs the server
+least: path, method, key, content type and encoding, declared size, in-flight budget; only then
+is the body read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import socketserver
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any, Final
+from urllib.parse import parse_qsl, urlsplit
+
+from google.rpc import status_pb2
+
+from wikitrace_otel.collector import otlp
+from wikitrace_otel.collector.api import ApiService
+from wikitrace_otel.collector.auth import KeyRing
+from wikitrace_otel.collector.commit import OverloadedError, UnavailableError
+from wikitrace_otel.collector.config import RETRY_AFTER_S
+from wikitrace_otel.collector.ingest import Receiver
+
+_logger = logging.getLogger(__name__)
+
+PROTOBUF: Final = "application/x-protobuf"
+JSON: Final = "application/json"
+_GRPC_CODE_FOR_HTTP: Final = {400: 3, 401: 16, 404: 5, 405: 12, 411: 3, 413: 8, 415: 3, 429: 8, 503: 14}
+
+
+class HttpError(Exception):
+    """An answer other than success: HTTP status, message, and whether to close the connection."""
+
+    def __init__(self, status: int, message: str, close: bool = False, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.close = close
+        self.headers = headers or {}
+
+
+def _retry_headers() -> dict[str, str]:
+    return {"Retry-After": str(RETRY_AFTER_S)}
+
+
+class CollectorHTTPServer(socketserver.ThreadingMixIn, HTTPServer):
+    """The threaded HTTP server, with a connection limit and a graceful stop."""
+
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+
+    def __init__(
+        self, address: tuple[str, int], receiver: Receiver, keys: KeyRing, api: ApiService, config: Any
+    ) -> None:
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        self.receiver = receiver
+        self.keys = keys
+        self.api = api
+        self.max_body_bytes: int = config.max_body_bytes
+        self.stopping = False
+        self._slots = threading.BoundedSemaphore(config.max_connections)
+        self._lock = threading.Lock()
+        self._open: set[socket.socket] = set()
+        self._busy = 0
+        super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            self.receiver.note_refused("connections", client=client_address)
+            with contextlib.suppress(OSError):
+                request.sendall(_raw_response(503, b"too many connections\n", "text/plain", _retry_headers(), True))
+            self.shutdown_request(request)
+            return
+        with self._lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._lock:
+                self._open.discard(request)
+            self._slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Called for errors outside a request (reading the request line, a reset connection):
+        # routine for a server on a network, so no traceback on stderr.
+        _logger.debug("connection from %s ended with an error", client_address, exc_info=True)
+
+    def busy(self, delta: int) -> None:
+        """Count requests being served (not idle keep-alive connections)."""
+        with self._lock:
+            self._busy += delta
+
+    def stop(self, timeout: float) -> None:
+        """Stop accepting, let requests in progress finish (up to ``timeout``), close idle connections."""
+        self.stopping = True
+        self.shutdown()
+        deadline = time.monotonic() + timeout
+        while self._busy and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with self._lock:
+            sockets = list(self._open)
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        self.server_close()
+
+
+def _raw_response(status: int, body: bytes, content_type: str, headers: dict[str, str], close: bool) -> bytes:
+    lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}", f"Content-Type: {content_type}"]
+    lines += [f"Content-Length: {len(body)}", "Server: wikitrace-otel"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    if close:
+        lines.append("Connection: close")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "wikitrace-otel"
+    timeout = 60  # an idle or stalled connection frees its thread after this
+    server: CollectorHTTPServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        _logger.debug("%s %s", self.address_string(), format % args)
+
+    def do_POST(self) -> None:
+        self._serve(self._post)
+
+    def do_GET(self) -> None:
+        self._serve(self._get)
+
+    def do_PUT(self) -> None:
+        self._serve(self._other)
+
+    def do_DELETE(self) -> None:
+        self._serve(self._other)
+
+    def do_PATCH(self) -> None:
+        self._serve(self._other)
+
+    def _serve(self, route: Callable[[], tuple[int, bytes, str]]) -> None:
+        self.server.busy(1)
+        started = time.perf_counter()
+        self._json_errors = True
+        try:
+            status, body, content_type = route()
+            self._send(status, body, content_type, {}, False)
+        except HttpError as exc:
+            self._send_error(exc)
+        except OSError as exc:  # the client went away or stalled past the timeout
+            _logger.debug("connection from %s failed: %s", self.client_address[0], exc)
+            self.close_connection = True
+        except Exception:  # a bug answers 500 and is logged; the server keeps serving
+            _logger.exception("request %s %s failed", self.command, self.path)
+            self._send_error(HttpError(500, "internal error, see the collector's log", close=True))
+        finally:
+            self.server.busy(-1)
+            _logger.debug(
+                "%s %s %s from %s in %.1f ms",
+                self.command,
+                self.path,
+                getattr(self, "_status", "-"),
+                self.client_address[0],
+                (time.perf_counter() - started) * 1000,
+            )
+
+    def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str], close: bool) -> None:
+        close = close or self.server.stopping or self.close_connection
+        self._status = status
+        self.close_connection = close
+        try:
+            self.wfile.write(_raw_response(status, body, content_type, headers, close))
+        except OSError as exc:  # the client is gone: nothing left to tell it
+            _logger.debug("could not answer %s: %s", self.client_address[0], exc)
+            self.close_connection = True
+
+    def _send_error(self, exc: HttpError) -> None:
+        headers = dict(exc.headers)
+        if exc.status == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="wikitrace-otel"'
+        # OTLP: the error body is a google.rpc.Status in the request's encoding.
+        status = status_pb2.Status(code=_GRPC_CODE_FOR_HTTP.get(exc.status, 2), message=exc.message)
+        if self._json_errors:
+            body, content_type = otlp.to_json(status), JSON
+        else:
+            body, content_type = status.SerializeToString(), PROTOBUF
+        self._send(exc.status, body, content_type, headers, exc.close)
+
+    def _tenant(self) -> str:
+        tenant = self.server.keys.authenticate(self.headers)
+        if tenant is None:
+            self.server.receiver.note_refused("unauthenticated", client=self.client_address[0])
+            raise HttpError(401, "missing or unknown API key: send 'Authorization: Bearer <key>'", close=True)
+        return tenant
+
+    def _other(self) -> tuple[int, bytes, str]:
+        path = urlsplit(self.path).path
+        if path in otlp.BY_PATH:
+            raise HttpError(405, f"use POST for {path}", headers={"Allow": "POST"}, close=True)
+        if path.startswith("/api/"):
+            raise HttpError(405, f"use GET for {path}", headers={"Allow": "GET"}, close=True)
+        raise HttpError(404, f"no such endpoint: {path}", close=True)
+
+    def _get(self) -> tuple[int, bytes, str]:
+        url = urlsplit(self.path)
+        if not url.path.startswith("/api/"):
+            return self._other()
+        tenant = self._tenant()
+        status, body = self.server.api.handle(url.path, dict(parse_qsl(url.query)), tenant)
+        return status, body, JSON
+
+    def _post(self) -> tuple[int, bytes, str]:
+        signal = otlp.BY_PATH.get(urlsplit(self.path).path)
+        if signal is None:
+            return self._other()
+        # Refusals answer in the request's encoding when it is protobuf, else JSON.
+        self._json_errors = self._media_type() != PROTOBUF
+        tenant = self._tenant()  # before anything else about the request is looked at
+        is_json = self._content_type()
+        gzipped = self._content_encoding()
+        declared = self._declared_length()
+        budget = self.server.receiver.budget
+        # The body is not read yet: after a refusal the connection must close.
+        keep, self.close_connection = self.close_connection, True
+        held = self._hold(declared if declared is not None else self.server.max_body_bytes)
+        self.close_connection = keep
+        try:
+            body = self._read_body(declared)
+            if gzipped:
+                body = _gunzip(body, self.server.max_body_bytes)
+                held += self._hold(len(body))
+            return self._export(signal, tenant, body, is_json)
+        finally:
+            budget.release(held)
+
+    def _hold(self, size: int) -> int:
+        try:
+            self.server.receiver.budget.acquire(size)
+        except OverloadedError as exc:
+            self.server.receiver.note_refused("overloaded")
+            # OTLP allows 429 or 503 here. The server is what is overloaded, and OpenTelemetry
+            # Python's HTTP exporter 1.41 retries 503 but drops a batch answered 429 (1.45 retries both).
+            raise HttpError(503, f"overloaded, retry later ({exc})", headers=_retry_headers()) from None
+        return size
+
+    def _export(self, signal: otlp.Signal, tenant: str, body: bytes, is_json: bool) -> tuple[int, bytes, str]:
+        try:
+            decoded = self.server.receiver.export(signal, tenant, body, is_json)
+        except otlp.BadRequestError as exc:
+            self.server.receiver.note_refused("invalid")
+            raise HttpError(400, str(exc)) from None
+        except UnavailableError as exc:
+            raise HttpError(503, str(exc), close=True, headers=_retry_headers()) from None
+        answer = otlp.response(signal, decoded.rejected)
+        if is_json:
+            return 200, otlp.to_json(answer), JSON
+        return 200, answer.SerializeToString(), PROTOBUF
+
+    def _media_type(self) -> str:
+        return (self.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+
+    def _content_type(self) -> bool:
+        """True for JSON, False for protobuf; 415 for anything else."""
+        value = self._media_type()
+        if value == PROTOBUF:
+            return False
+        if value == JSON:
+            return True
+        raise HttpError(415, f"unsupported Content-Type {value!r}: use {PROTOBUF} or {JSON}", close=True)
+
+    def _content_encoding(self) -> bool:
+        value = (self.headers.get("Content-Encoding") or "identity").strip().lower()
+        if value not in ("gzip", "identity"):
+            raise HttpError(415, f"unsupported Content-Encoding {value!r}: use gzip or none", close=True)
+        return value == "gzip"
+
+    def _declared_length(self) -> int | None:
+        if (self.headers.get("Transfer-Encoding") or "").strip().lower() == "chunked":
+            return None
+        value = self.headers.get("Content-Length")
+        if value is None:
+            raise HttpError(411, "Content-Length required", close=True)
+        if not value.strip().isdigit():
+            raise HttpError(400, "invalid Content-Length", close=True)
+        length = int(value)
+        if length > self.server.max_body_bytes:
+            self.server.receiver.note_refused("too_large", length=length)
+            raise HttpError(413, f"body of {length} bytes exceeds the limit of {self.server.max_body_bytes}", True)
+        return length
+
+    def _read_body(self, declared: int | None) -> bytes:
+        if declared is None:
+            return _read_chunked(self.rfile, self.server.max_body_bytes)
+        body = self.rfile.read(declared)
+        if len(body) < declared:
+            raise HttpError(400, "the body ended early", close=True)
+        return body
+
+
+def _gunzip(body: bytes, limit: int) -> bytes:
+    """Decompress a gzip body, refusing (413) to inflate past ``limit`` bytes."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        data = inflater.decompress(body, limit + 1)
+        if len(data) > limit or inflater.unconsumed_tail:
+            raise HttpError(413, f"the decompressed body exceeds the limit of {limit} bytes")
+        if not inflater.eof:
+            raise HttpError(400, "truncated gzip body")
+    except zlib.error as exc:
+        raise HttpError(400, f"invalid gzip body: {exc}") from None
+    return data
+
+
+def _read_chunked(rfile: Any, limit: int) -> bytes:
+    """A ``Transfer-Encoding: chunked`` body of at most ``limit`` bytes."""
+    parts: list[bytes] = []
+    total = 0
+    while True:
+        line = rfile.readline(1024)
+        try:
+            size = int(line.split(b";", 1)[0].strip(), 16)
+        except ValueError:
+            raise HttpError(400, "invalid chunked body", close=True) from None
+        if size == 0:
+            while rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                pass  # trailers: ignored
+            return b"".join(parts)
+        total += size
+        if total > limit:
+            raise HttpError(413, f"body exceeds the limit of {limit} bytes", close=True)
+        chunk = rfile.read(size)
+        if len(chunk) < size:
+            raise HttpError(400, "the body ended early", close=True)
+        parts.append(chunk)
+        rfile.readline(1024)
