@@ -176,3 +176,24 @@ def test_our_own_spans_are_not_charged_twice(instrumented: Any, client: Any, tra
     with wt.budget(usd=1.0) as b:
         chat(client)
     assert b.calls == 1 and b.spent == pytest.approx(COST_PER_CALL)
+
+
+def test_charges_of_other_instrumentations_are_queued_and_applied_before_they_matter(
+    instrumented: Any, client: Any, tracer_provider: TracerProvider, fake_openai: Any
+) -> None:
+    tracer_provider.add_span_processor(BudgetSpanProcessor())
+    other = tracer_provider.get_tracer("com.example.sdk")
+    usage = {
+        g.GEN_AI_OPERATION_NAME: "chat",
+        g.GEN_AI_PROVIDER_NAME: "openai",
+        g.GEN_AI_REQUEST_MODEL: MODEL,
+        g.GEN_AI_USAGE_INPUT_TOKENS: 1,
+        g.GEN_AI_USAGE_OUTPUT_TOKENS: 0,
+    }
+    with wt.budget(usd=1.4) as b:
+        for _ in range(1500):  # more than the queue holds: part is applied inline, the rest later
+            other.start_span("chat", attributes=usage).end()
+        assert b.calls == 1500 and b.spent == pytest.approx(1.5) and b.exceeded
+        with pytest.raises(wt.BudgetExceeded):
+            chat(client)
+    assert not [r for r in fake_openai.requests if r.method == "POST"]

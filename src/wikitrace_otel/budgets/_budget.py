@@ -8,6 +8,7 @@ import logging
 import math
 import threading
 import warnings
+from collections.abc import Callable
 from typing import Any, Literal
 
 from wikitrace_otel._genai.gate import RequestRefused
@@ -144,36 +145,44 @@ class Budget:
     @property
     def spent(self) -> float:
         """USD charged so far (calls with an unknown price add nothing)."""
-        return self._tally.spent
+        return self._settled().spent
 
     @property
     def tokens_used(self) -> int:
         """Input plus output tokens charged so far."""
-        return self._tally.used_tokens
+        return self._settled().used_tokens
 
     @property
     def calls(self) -> int:
         """Number of GenAI calls charged (failed ones included)."""
-        return self._tally.calls
+        return self._settled().calls
 
     @property
     def exceeded(self) -> bool:
         """True once a limit has been reached."""
-        return self._tally.exceeded
+        return self._settled().exceeded
 
     @property
     def remaining(self) -> float | None:
         """USD left before the limit (never negative); None without a dollar limit."""
-        return None if self.usd is None else max(0.0, self.usd - self._tally.spent)
+        return None if self.usd is None else max(0.0, self.usd - self._settled().spent)
 
     @property
     def remaining_tokens(self) -> int | None:
         """Tokens left before the token limit (never negative); None without one."""
-        return None if self.tokens is None else max(0, self.tokens - self._tally.used_tokens)
+        return None if self.tokens is None else max(0, self.tokens - self._settled().used_tokens)
+
+    def is_exceeded(self) -> bool:
+        """:attr:`exceeded` as charged so far, without applying queued charges (for the gate)."""
+        return self._tally.exceeded
+
+    def _settled(self) -> Tally:
+        settle_hook()  # spans of other instrumentations queued for charging count first
+        return self._tally
 
     def check(self) -> None:
         """Raise :class:`BudgetExceeded` if this budget is spent and set to ``"raise"``."""
-        if self._tally.exceeded and self.on_exceed == "raise":
+        if self._settled().exceeded and self.on_exceed == "raise":
             raise self._refusal()
 
     def _refusal(self, reason: str = "spent") -> BudgetExceeded:
@@ -272,16 +281,24 @@ class Budget:
 
     def describe(self) -> dict[str, Any]:
         """The budget's state, for alerts and logs."""
+        tally = self._tally  # as charged so far: called while charges are being applied
         return {
             "id": id(self),
             "name": self.name,
-            "spent_usd": self.spent,
+            "spent_usd": tally.spent,
             "limit_usd": self.usd,
-            "tokens": self.tokens_used,
+            "tokens": tally.used_tokens,
             "limit_tokens": self.tokens,
-            "calls": self.calls,
+            "calls": tally.calls,
         }
 
+
+def _nothing_to_settle() -> None:
+    return None
+
+
+# Set by the budget gate when it is created: applies charges queued by BudgetSpanProcessor.
+settle_hook: Callable[[], None] = _nothing_to_settle
 
 # Innermost budget last; threads and tasks that copy the context share the same Budget objects.
 active: contextvars.ContextVar[tuple[Budget, ...]] = contextvars.ContextVar("wikitrace_budgets", default=())

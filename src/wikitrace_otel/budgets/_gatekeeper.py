@@ -3,6 +3,7 @@ calls to the budgets and rules they ran under."""
 
 from __future__ import annotations
 
+import collections
 import json
 import threading
 from collections.abc import Callable, Mapping
@@ -12,7 +13,8 @@ from typing import Any
 from opentelemetry.trace import SpanContext
 
 from wikitrace_otel._genai import gate
-from wikitrace_otel.budgets import _alerting
+from wikitrace_otel._genai.errors import report_internal_error
+from wikitrace_otel.budgets import _alerting, _budget
 from wikitrace_otel.budgets._budget import Budget, BudgetExceeded, active
 from wikitrace_otel.budgets._rules import BudgetRule, RuleBook
 from wikitrace_otel.pricing import PriceTable
@@ -21,6 +23,7 @@ from wikitrace_otel.semconv import gen_ai as g
 from wikitrace_otel.semconv import wikitrace as w
 from wikitrace_otel.sessions import Session, _baggage_ids, current_session
 
+_SETTLE_AT = 1024  # queued charges applied inline beyond this: the queue stays bounded
 # Prompt size to tokens for pre-flight estimates: English text and JSON average about four
 # characters per token with the common tokenizers; the estimate is only a bound for refusals.
 _CHARS_PER_TOKEN = 4
@@ -48,6 +51,37 @@ class BudgetGate:
         self.book: RuleBook | None = None
         self.resource: Mapping[str, Any] = {}
         self.prices: PriceTable | None = None  # None: the shared table (genai-prices + WIKITRACE_PRICES)
+        # Charges queued by BudgetSpanProcessor, applied by settle() before they matter.
+        self._deferred: collections.deque[Callable[[], None]] = collections.deque()
+        self._settling = threading.local()
+
+    def defer(self, charge: Callable[[], None]) -> None:
+        """Queue a charge; it is applied before the next request or budget read."""
+        self._deferred.append(charge)
+        if len(self._deferred) >= _SETTLE_AT:
+            self.settle()
+
+    def settle(self) -> None:
+        """Apply the queued charges (any thread; each charge runs exactly once)."""
+        deferred = self._deferred
+        if not deferred or getattr(self._settling, "active", False):
+            return  # nothing queued, or called from inside a charge being applied
+        self._settling.active = True
+        try:
+            self._apply(deferred)
+        finally:
+            self._settling.active = False
+
+    def _apply(self, deferred: collections.deque[Callable[[], None]]) -> None:
+        while deferred:
+            try:
+                charge = deferred.popleft()
+            except IndexError:  # another thread took the last one
+                return
+            try:
+                charge()
+            except Exception as internal:  # noqa: BLE001 - one bad span must not stop the others
+                report_internal_error(internal)
 
     def price_table(self) -> PriceTable:
         """The prices calls are charged at."""
@@ -63,6 +97,8 @@ class BudgetGate:
         book = self.book
         if not budgets and book is None:
             return None
+        if self._deferred:
+            self.settle()
         state = current_session()
         keys = book.keys(self.call_values(attributes, state)) if book is not None else []
         if keys:
@@ -113,7 +149,7 @@ class BudgetGate:
             crossed, warned = budget.charge(usd, tokens, admitted=admitted)
             if crossed or warned:
                 _alerting.budget_crossed(budget.name, budget.describe(), crossed, values(), span_context)
-            if budget.exceeded:
+            if budget.is_exceeded():
                 exceeded = budget.name  # the innermost exceeded budget wins
         if keys and self.book is not None:
             crossings, over = self.book.charge(keys, usd or 0.0, tokens)
@@ -161,6 +197,7 @@ def ensure_gate() -> BudgetGate:
             if _gate is None:
                 _gate = BudgetGate()
                 gate.install_gate(_gate)
+                _budget.settle_hook = _gate.settle
     elif gate.installed_gate() is not _gate:
         gate.install_gate(_gate)
     return _gate

@@ -3,6 +3,7 @@ vendor's instrumentor) to the budgets and rules they ran under."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from opentelemetry.context import Context
@@ -12,6 +13,7 @@ from wikitrace_otel._genai.errors import report_internal_error
 from wikitrace_otel.budgets import _gatekeeper
 from wikitrace_otel.budgets._budget import Budget, active
 from wikitrace_otel.processors.cost import genai_attributes
+from wikitrace_otel.semconv import gen_ai as g
 
 # Spans of our own instrumentors are charged by the instrumentor, which also refuses calls
 # before they are sent; charging them here too would count them twice.
@@ -29,7 +31,10 @@ class BudgetSpanProcessor(SpanProcessor):
     refused once a limit is reached. ``install()`` adds this processor.
 
     Cost per span: outside any budget and without rules, one context-variable read at start
-    and one dict check at end.
+    and one dict check at end. A GenAI span to charge is only queued when it ends (about a
+    microsecond); it is priced and charged at the next moment its budgets matter: before the
+    next instrumented request, or when a budget's figures are read (``b.spent``,
+    ``budget_check()``...), or once 1,024 spans are queued.
     """
 
     def __init__(self) -> None:
@@ -48,31 +53,41 @@ class BudgetSpanProcessor(SpanProcessor):
         gate = _gatekeeper.installed()
         if gate is None or (not budgets and gate.book is None):
             return
-        if _own(span):
+        attributes = span.attributes
+        if not attributes or g.GEN_AI_OPERATION_NAME not in attributes or _own(span):
             return
         try:
-            self._charge(gate, span, budgets)
+            gate.defer(functools.partial(_charge, gate, span, budgets))
         except Exception as internal:  # noqa: BLE001 - never raise into span.end()
             report_internal_error(internal)
 
-    def _charge(self, gate: _gatekeeper.BudgetGate, span: ReadableSpan, budgets: tuple[Budget, ...]) -> None:
-        attributes = genai_attributes(span)  # a plain dict: reads of absent keys stay cheap
-        if attributes is None:
-            return
-        resource = span.resource.attributes if span.resource else {}
-
-        def values() -> dict[str, Any]:
-            return {**resource, **attributes}
-
-        keys = gate.book.keys(values()) if gate.book is not None else []
-        usd = gate.cost(attributes)
-        gate.charge(budgets, keys, usd, _gatekeeper.tokens_of(attributes), values, span.context, admitted=False)
-
     def shutdown(self) -> None:
         self._pending.clear()
+        _settle()
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
+        _settle()
         return True
+
+
+def _settle() -> None:
+    gate = _gatekeeper.installed()
+    if gate is not None:
+        gate.settle()
+
+
+def _charge(gate: _gatekeeper.BudgetGate, span: ReadableSpan, budgets: tuple[Budget, ...]) -> None:
+    attributes = genai_attributes(span)  # a plain dict: reads of absent keys stay cheap
+    if attributes is None:
+        return
+    resource = span.resource.attributes if span.resource else {}
+
+    def values() -> dict[str, Any]:
+        return {**resource, **attributes}
+
+    keys = gate.book.keys(values()) if gate.book is not None else []
+    usd = gate.cost(attributes)
+    gate.charge(budgets, keys, usd, _gatekeeper.tokens_of(attributes), values, span.context, admitted=False)
 
 
 def _own(span: ReadableSpan) -> bool:
