@@ -24,6 +24,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from sdk_support import instrumenting
 from wikitrace_otel.testing.fake_openai import FakeOpenAIServer, running_server
 
 try:  # renamed across SDK releases
@@ -103,20 +104,8 @@ def instrument(
     logger_provider: LoggerProvider,
 ) -> Iterator[Callable[..., OpenAIInstrumentor]]:
     """Instrument the SDK with the test providers; keyword arguments go to ``instrument()``."""
-    instrumentors: list[OpenAIInstrumentor] = []
-
-    def _instrument(**kwargs: Any) -> OpenAIInstrumentor:
-        kwargs.setdefault("provider_hosts", {fake_host(fake_openai): "openai"})
-        instrumentor = OpenAIInstrumentor()
-        instrumentor.instrument(
-            tracer_provider=tracer_provider, meter_provider=meter_provider, logger_provider=logger_provider, **kwargs
-        )
-        instrumentors.append(instrumentor)
-        return instrumentor
-
-    yield _instrument
-    for instrumentor in instrumentors:
-        instrumentor.uninstrument()
+    hosts = {fake_host(fake_openai): "openai"}
+    yield from instrumenting(OpenAIInstrumentor, tracer_provider, meter_provider, logger_provider, provider_hosts=hosts)
 
 
 @pytest.fixture

@@ -8,43 +8,17 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from anthropic_support import AnthropicSdk, EndCounter
+from anthropic_support import AnthropicSdk
 
+from sdk_support import EndCounter, fake_server_fixtures, install_end_counter, instrument_fixture
 from wikitrace_otel.instrumentors.anthropic import AnthropicInstrumentor
 from wikitrace_otel.testing.fake_anthropic import FakeAnthropicServer, running_server
 
 pytest.importorskip("anthropic")
 
 
-@pytest.fixture(scope="session")
-def fake_anthropic_session() -> Iterator[FakeAnthropicServer]:
-    yield from running_server()
-
-
-@pytest.fixture
-def fake_anthropic(fake_anthropic_session: FakeAnthropicServer) -> FakeAnthropicServer:
-    fake_anthropic_session.reset()
-    return fake_anthropic_session
-
-
-@pytest.fixture
-def instrument_anthropic(
-    tracer_provider: Any, meter_provider: Any, logger_provider: Any
-) -> Iterator[Callable[..., AnthropicInstrumentor]]:
-    """Instrument the SDK with the test providers; keyword arguments go to ``instrument()``."""
-    instrumentors: list[AnthropicInstrumentor] = []
-
-    def _instrument(**kwargs: Any) -> AnthropicInstrumentor:
-        instrumentor = AnthropicInstrumentor()
-        instrumentor.instrument(
-            tracer_provider=tracer_provider, meter_provider=meter_provider, logger_provider=logger_provider, **kwargs
-        )
-        instrumentors.append(instrumentor)
-        return instrumentor
-
-    yield _instrument
-    for instrumentor in instrumentors:
-        instrumentor.uninstrument()
+fake_anthropic_session, fake_anthropic = fake_server_fixtures("fake_anthropic", running_server)
+instrument_anthropic = instrument_fixture("instrument_anthropic", AnthropicInstrumentor)
 
 
 @pytest.fixture
@@ -78,6 +52,4 @@ def sdk(request: pytest.FixtureRequest) -> AnthropicSdk:
 
 @pytest.fixture
 def ends(tracer_provider: Any, caplog: pytest.LogCaptureFixture) -> EndCounter:
-    counter = EndCounter(caplog)
-    tracer_provider.add_span_processor(counter)
-    return counter
+    return install_end_counter(tracer_provider, caplog)

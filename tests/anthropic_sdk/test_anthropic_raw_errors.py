@@ -6,10 +6,11 @@ import inspect
 from typing import Any
 
 import pytest
-from anthropic_support import MODEL, USER, AnthropicSdk, EndCounter, rich_attributes, rich_message
+from anthropic_support import MODEL, USER, AnthropicSdk, rich_attributes, rich_message
 from opentelemetry.trace import StatusCode
 
 from otel_helpers import attributes, only_span
+from sdk_support import EndCounter
 from wikitrace_otel.testing.fake_anthropic import FakeAnthropicServer, FakeResponse, error, payloads, stream
 
 pytestmark = pytest.mark.usefixtures("instrumented")

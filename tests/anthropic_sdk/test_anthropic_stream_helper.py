@@ -9,10 +9,11 @@ from operator import attrgetter
 from typing import Any
 
 import pytest
-from anthropic_support import MODEL, USER, AnthropicSdk, EndCounter, rich_attributes, rich_message
+from anthropic_support import MODEL, USER, AnthropicSdk, rich_attributes, rich_message
 from opentelemetry.trace import StatusCode
 
 from otel_helpers import attributes, json_attribute, only_span
+from sdk_support import EndCounter
 from wikitrace_otel.testing.fake_anthropic import FakeAnthropicServer, payloads, stream
 
 TEXT_ONLY = payloads.message(MODEL, [payloads.text_block("one two three")], usage_body=payloads.usage(4, 3))

@@ -7,10 +7,11 @@ import gc
 from typing import Any
 
 import pytest
-from anthropic_support import MODEL, USER, AnthropicSdk, EndCounter, rich_attributes, rich_message
+from anthropic_support import MODEL, USER, AnthropicSdk, rich_attributes, rich_message
 from opentelemetry.trace import StatusCode
 
 from otel_helpers import attributes, metric_points, only_span
+from sdk_support import EndCounter
 from wikitrace_otel.testing.fake_anthropic import FakeAnthropicServer, payloads, stream
 
 pytestmark = pytest.mark.usefixtures("instrumented")

@@ -1,16 +1,10 @@
-"""Helpers of the Bedrock tests: clients, Stubber answers, a span-end counter."""
+"""Helpers of the Bedrock tests: clients, Stubber answers."""
 
 from __future__ import annotations
 
 import io
 import json
-import logging
-from collections import Counter
 from typing import Any
-
-import pytest
-from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 CLAUDE = "anthropic.claude-3-5-sonnet-20240620-v1:0"
 NOVA = "amazon.nova-pro-v1:0"
@@ -55,23 +49,3 @@ def invoke_answer(body: dict[str, Any], headers: dict[str, str] | None = None) -
         "contentType": "application/json",
         "ResponseMetadata": {"HTTPStatusCode": 200, "HTTPHeaders": dict(headers or {})},
     }
-
-
-class EndCounter(SpanProcessor):
-    """Counts ``on_end`` per span id; :meth:`check` asserts each span ended exactly once."""
-
-    def __init__(self, caplog: pytest.LogCaptureFixture) -> None:
-        caplog.set_level(logging.WARNING, logger="opentelemetry")
-        self.ends: Counter[int] = Counter()
-        self.caplog = caplog
-
-    def on_end(self, span: ReadableSpan) -> None:
-        assert span.context is not None
-        self.ends[span.context.span_id] += 1
-
-    def check(self, exporter: InMemorySpanExporter, expected_spans: int = 1) -> None:
-        spans = exporter.get_finished_spans()
-        assert len(spans) == expected_spans, [s.name for s in spans]
-        assert dict(self.ends) == {s.context.span_id: 1 for s in spans if s.context is not None}
-        warnings = [r.getMessage() for r in self.caplog.records if r.name.startswith("opentelemetry")]
-        assert warnings == []

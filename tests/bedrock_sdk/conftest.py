@@ -12,41 +12,14 @@ import pytest
 
 pytest.importorskip("boto3")
 
-from bedrock_support import EndCounter, client
+from bedrock_support import client
 
+from sdk_support import EndCounter, fake_server_fixtures, install_end_counter, instrument_fixture
 from wikitrace_otel.instrumentors.bedrock import BedrockInstrumentor
 from wikitrace_otel.testing.fake_bedrock import FakeBedrockServer, running_server
 
-
-@pytest.fixture(scope="session")
-def fake_bedrock_session() -> Iterator[FakeBedrockServer]:
-    yield from running_server()
-
-
-@pytest.fixture
-def fake_bedrock(fake_bedrock_session: FakeBedrockServer) -> FakeBedrockServer:
-    fake_bedrock_session.reset()
-    return fake_bedrock_session
-
-
-@pytest.fixture
-def instrument_bedrock(
-    tracer_provider: Any, meter_provider: Any, logger_provider: Any
-) -> Iterator[Callable[..., BedrockInstrumentor]]:
-    """Instrument botocore with the test providers; keyword arguments go to ``instrument()``."""
-    instrumentors: list[BedrockInstrumentor] = []
-
-    def _instrument(**kwargs: Any) -> BedrockInstrumentor:
-        instrumentor = BedrockInstrumentor()
-        instrumentor.instrument(
-            tracer_provider=tracer_provider, meter_provider=meter_provider, logger_provider=logger_provider, **kwargs
-        )
-        instrumentors.append(instrumentor)
-        return instrumentor
-
-    yield _instrument
-    for instrumentor in instrumentors:
-        instrumentor.uninstrument()
+fake_bedrock_session, fake_bedrock = fake_server_fixtures("fake_bedrock", running_server)
+instrument_bedrock = instrument_fixture("instrument_bedrock", BedrockInstrumentor)
 
 
 @pytest.fixture
@@ -73,6 +46,4 @@ def live(fake_bedrock: FakeBedrockServer) -> Any:
 
 @pytest.fixture
 def ends(tracer_provider: Any, caplog: pytest.LogCaptureFixture) -> EndCounter:
-    counter = EndCounter(caplog)
-    tracer_provider.add_span_processor(counter)
-    return counter
+    return install_end_counter(tracer_provider, caplog)

@@ -7,9 +7,10 @@ import json
 from typing import Any
 
 import pytest
-from bedrock_support import CLAUDE, NOVA, USER, EndCounter, has_member
+from bedrock_support import CLAUDE, NOVA, USER, has_member
 
 from otel_helpers import attributes, json_attribute, metric_points, only_span
+from sdk_support import EndCounter
 from wikitrace_otel.testing.fake_bedrock import payloads
 
 pytestmark = pytest.mark.usefixtures("instrumented")

@@ -9,9 +9,10 @@ import json
 from typing import Any
 
 import pytest
-from bedrock_support import CLAUDE, EndCounter, invoke_answer
+from bedrock_support import CLAUDE, invoke_answer
 
 from otel_helpers import attributes, json_attribute, only_span
+from sdk_support import EndCounter
 from wikitrace_otel.testing.fake_bedrock import payloads
 
 pytestmark = pytest.mark.usefixtures("instrumented")

@@ -8,9 +8,10 @@ import json
 from typing import Any
 
 import pytest
-from bedrock_support import CLAUDE, NOVA, USER, EndCounter
+from bedrock_support import CLAUDE, NOVA, USER
 
 from otel_helpers import attributes, json_attribute, metric_points, only_span
+from sdk_support import EndCounter
 from wikitrace_otel.testing.fake_bedrock import FakeBedrockServer, error, eventstream, payloads, stream
 
 pytestmark = pytest.mark.usefixtures("instrumented")

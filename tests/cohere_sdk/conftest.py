@@ -4,47 +4,21 @@ in-memory providers of ``tests/conftest.py``, sync and async clients, and a span
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from cohere_support import CohereSdk, EndCounter
+from cohere_support import CohereSdk
 
+from sdk_support import EndCounter, fake_server_fixtures, install_end_counter, instrument_fixture
 from wikitrace_otel.instrumentors.cohere import CohereInstrumentor
 from wikitrace_otel.testing.fake_cohere import FakeCohereServer, running_server
 
 pytest.importorskip("cohere")
 
 
-@pytest.fixture(scope="session")
-def fake_cohere_session() -> Iterator[FakeCohereServer]:
-    yield from running_server()
-
-
-@pytest.fixture
-def fake_cohere(fake_cohere_session: FakeCohereServer) -> FakeCohereServer:
-    fake_cohere_session.reset()
-    return fake_cohere_session
-
-
-@pytest.fixture
-def instrument_cohere(
-    tracer_provider: Any, meter_provider: Any, logger_provider: Any
-) -> Iterator[Callable[..., CohereInstrumentor]]:
-    """Instrument the SDK with the test providers; keyword arguments go to ``instrument()``."""
-    instrumentors: list[CohereInstrumentor] = []
-
-    def _instrument(**kwargs: Any) -> CohereInstrumentor:
-        instrumentor = CohereInstrumentor()
-        instrumentor.instrument(
-            tracer_provider=tracer_provider, meter_provider=meter_provider, logger_provider=logger_provider, **kwargs
-        )
-        instrumentors.append(instrumentor)
-        return instrumentor
-
-    yield _instrument
-    for instrumentor in instrumentors:
-        instrumentor.uninstrument()
+fake_cohere_session, fake_cohere = fake_server_fixtures("fake_cohere", running_server)
+instrument_cohere = instrument_fixture("instrument_cohere", CohereInstrumentor)
 
 
 @pytest.fixture
@@ -83,6 +57,4 @@ def sdk(request: pytest.FixtureRequest, make_client: Callable[[bool], Any]) -> C
 
 @pytest.fixture
 def ends(tracer_provider: Any, caplog: pytest.LogCaptureFixture) -> EndCounter:
-    counter = EndCounter(caplog)
-    tracer_provider.add_span_processor(counter)
-    return counter
+    return install_end_counter(tracer_provider, caplog)

@@ -6,10 +6,11 @@ import inspect
 from typing import Any
 
 import pytest
-from cohere_support import EMBED_MODEL, MODEL, RERANK_MODEL, SCOPE, USER, CohereSdk, EndCounter
+from cohere_support import EMBED_MODEL, MODEL, RERANK_MODEL, SCOPE, USER, CohereSdk
 from opentelemetry.trace import SpanKind
 
 from otel_helpers import attributes, metric_points, only_span, point_attributes
+from sdk_support import EndCounter
 from wikitrace_otel.testing.fake_cohere import FakeCohereServer, FakeResponse, payloads
 
 pytestmark = pytest.mark.usefixtures("instrumented")

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from cohere_support import MODEL, RERANK_MODEL, USER, CohereSdk, EndCounter
+from cohere_support import MODEL, RERANK_MODEL, USER, CohereSdk
 from opentelemetry.trace import StatusCode
 
 from otel_helpers import attributes, metric_points, only_span, point_attributes
+from sdk_support import EndCounter
 from wikitrace_otel.instrumentors.cohere import extractors
 from wikitrace_otel.testing.fake_cohere import FakeCohereServer, error, payloads
 

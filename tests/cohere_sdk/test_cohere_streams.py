@@ -7,10 +7,11 @@ import gc
 from typing import Any
 
 import pytest
-from cohere_support import MODEL, USER, CohereSdk, EndCounter
+from cohere_support import MODEL, USER, CohereSdk
 from opentelemetry.trace import StatusCode
 
 from otel_helpers import attributes, metric_points, only_span
+from sdk_support import EndCounter
 from wikitrace_otel.testing.fake_cohere import FakeCohereServer, error, payloads, stream
 
 pytestmark = pytest.mark.usefixtures("instrumented")

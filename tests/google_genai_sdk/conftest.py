@@ -4,13 +4,14 @@ in-memory providers of ``tests/conftest.py``, sync and async clients, and a span
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from gemini_support import EndCounter, GeminiSdk, close_client, make_client
+from gemini_support import GeminiSdk, close_client, make_client
 
+from sdk_support import EndCounter, fake_server_fixtures, install_end_counter, instrument_fixture
 from wikitrace_otel.instrumentors.google_genai import GoogleGenAIInstrumentor
 from wikitrace_otel.testing.fake_gemini import FakeGeminiServer, running_server
 
@@ -28,35 +29,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(_AIOHTTP_SUBCLASS)
 
 
-@pytest.fixture(scope="session")
-def fake_gemini_session() -> Iterator[FakeGeminiServer]:
-    yield from running_server()
-
-
-@pytest.fixture
-def fake_gemini(fake_gemini_session: FakeGeminiServer) -> FakeGeminiServer:
-    fake_gemini_session.reset()
-    return fake_gemini_session
-
-
-@pytest.fixture
-def instrument_gemini(
-    tracer_provider: Any, meter_provider: Any, logger_provider: Any
-) -> Iterator[Callable[..., GoogleGenAIInstrumentor]]:
-    """Instrument the SDK with the test providers; keyword arguments go to ``instrument()``."""
-    instrumentors: list[GoogleGenAIInstrumentor] = []
-
-    def _instrument(**kwargs: Any) -> GoogleGenAIInstrumentor:
-        instrumentor = GoogleGenAIInstrumentor()
-        instrumentor.instrument(
-            tracer_provider=tracer_provider, meter_provider=meter_provider, logger_provider=logger_provider, **kwargs
-        )
-        instrumentors.append(instrumentor)
-        return instrumentor
-
-    yield _instrument
-    for instrumentor in instrumentors:
-        instrumentor.uninstrument()
+fake_gemini_session, fake_gemini = fake_server_fixtures("fake_gemini", running_server)
+instrument_gemini = instrument_fixture("instrument_gemini", GoogleGenAIInstrumentor)
 
 
 @pytest.fixture
@@ -78,6 +52,4 @@ def sdk(request: pytest.FixtureRequest, gemini_client: Any) -> GeminiSdk:
 
 @pytest.fixture
 def ends(tracer_provider: Any, caplog: pytest.LogCaptureFixture) -> EndCounter:
-    counter = EndCounter(caplog)
-    tracer_provider.add_span_processor(counter)
-    return counter
+    return install_end_counter(tracer_provider, caplog)

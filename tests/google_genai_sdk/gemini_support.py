@@ -1,15 +1,10 @@
-"""Helpers of the Google Gen AI SDK tests: a sync/async driver, an end counter, common payloads."""
+"""Helpers of the Google Gen AI SDK tests: a sync/async driver, common payloads, clients."""
 
 from __future__ import annotations
 
-import logging
-from collections import Counter
 from typing import Any
 
-import pytest
-from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
+from sdk_support import GeneratorSdkDriver
 from wikitrace_otel.testing.fake_gemini import FakeGeminiServer, payloads
 
 MODEL = "gemini-fake-1"
@@ -50,63 +45,17 @@ def rich_attributes(response_id: str | None = "resp_rich") -> dict[str, Any]:
     return {k: v for k, v in found.items() if v is not None}
 
 
-class GeminiSdk:
-    """``client.models`` or ``client.aio.models`` behind one awaitable interface."""
+class GeminiSdk(GeneratorSdkDriver):
+    """``client.models`` or ``client.aio.models`` behind one awaitable interface (streams
+    included: the async ``generate_content_stream`` is awaited too)."""
 
     def __init__(self, client: Any, is_async: bool) -> None:
-        self.client = client
-        self.is_async = is_async
+        super().__init__(client, is_async)
         self.models = client.aio.models if is_async else client.models
 
-    def __repr__(self) -> str:
-        return "async" if self.is_async else "sync"
-
-    async def call(self, method: str, **kwargs: Any) -> Any:
-        """``models.<method>(**kwargs)``, awaited for the async client (streams included)."""
-        result = getattr(self.models, method)(**kwargs)
-        return await result if self.is_async else result
-
-    async def drain(self, stream: Any, limit: int | None = None) -> list[Any]:
-        """Read ``stream`` to the end, or only ``limit`` items (then stop without closing)."""
-        items: list[Any] = []
-        if self.is_async:
-            async for item in stream:
-                items.append(item)
-                if limit is not None and len(items) >= limit:
-                    break
-        else:
-            for item in stream:
-                items.append(item)
-                if limit is not None and len(items) >= limit:
-                    break
-        return items
-
-    async def close(self, stream: Any) -> None:
-        """``close()`` a sync stream, ``aclose()`` an async one."""
-        if self.is_async:
-            await stream.aclose()
-        else:
-            stream.close()
-
-
-class EndCounter(SpanProcessor):
-    """Counts ``on_end`` per span id; :meth:`check` asserts each span ended exactly once."""
-
-    def __init__(self, caplog: pytest.LogCaptureFixture) -> None:
-        caplog.set_level(logging.WARNING, logger="opentelemetry")
-        self.ends: Counter[int] = Counter()
-        self.caplog = caplog
-
-    def on_end(self, span: ReadableSpan) -> None:
-        assert span.context is not None
-        self.ends[span.context.span_id] += 1
-
-    def check(self, exporter: InMemorySpanExporter, expected_spans: int = 1) -> None:
-        spans = exporter.get_finished_spans()
-        assert len(spans) == expected_spans, [s.name for s in spans]
-        assert dict(self.ends) == {s.context.span_id: 1 for s in spans if s.context is not None}
-        warnings = [r.getMessage() for r in self.caplog.records if r.name.startswith("opentelemetry")]
-        assert warnings == []
+    def target(self) -> Any:
+        """``client.models`` or ``client.aio.models``."""
+        return self.models
 
 
 def make_client(server: FakeGeminiServer, vertexai: bool = False) -> Any:

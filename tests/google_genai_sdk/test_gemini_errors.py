@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from gemini_support import MODEL, EndCounter, GeminiSdk
+from gemini_support import MODEL, GeminiSdk
 
 from otel_helpers import attributes, only_span
+from sdk_support import EndCounter
 from wikitrace_otel.testing.fake_gemini import FakeGeminiServer, error
 
 pytestmark = pytest.mark.usefixtures("instrumented")

@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from gemini_support import MODEL, SCOPE, EndCounter, GeminiSdk, rich_attributes, rich_response
+from gemini_support import MODEL, SCOPE, GeminiSdk, rich_attributes, rich_response
 
 from otel_helpers import attributes, metric_points, only_span
+from sdk_support import EndCounter
 from wikitrace_otel.testing.fake_gemini import FakeGeminiServer, FakeResponse, payloads
 
 pytestmark = pytest.mark.usefixtures("instrumented")

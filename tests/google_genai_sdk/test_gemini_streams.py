@@ -7,9 +7,10 @@ import gc
 from typing import Any
 
 import pytest
-from gemini_support import MODEL, EndCounter, GeminiSdk, rich_attributes, rich_response
+from gemini_support import MODEL, GeminiSdk, rich_attributes, rich_response
 
 from otel_helpers import attributes, metric_points, only_span
+from sdk_support import EndCounter
 from wikitrace_otel.testing.fake_gemini import FakeGeminiServer, payloads, stream
 
 pytestmark = pytest.mark.usefixtures("instrumented")

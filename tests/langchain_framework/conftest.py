@@ -14,6 +14,7 @@ pytest.importorskip("langchain_core")
 from langchain_support import EndCounter
 from opentelemetry import trace
 
+from sdk_support import instrument_fixture
 from wikitrace_otel._genai import claims
 from wikitrace_otel.instrumentors.langchain import LangChainInstrumentor
 from wikitrace_otel.integrations._current import StepSpan
@@ -50,23 +51,7 @@ def handler(make_handler: Callable[..., Any]) -> WikitraceCallbackHandler:
     return make_handler()
 
 
-@pytest.fixture
-def instrument_langchain(
-    tracer_provider: Any, meter_provider: Any, logger_provider: Any
-) -> Iterator[Callable[..., Any]]:
-    instrumentors: list[LangChainInstrumentor] = []
-
-    def _instrument(**kwargs: Any) -> LangChainInstrumentor:
-        instrumentor = LangChainInstrumentor()
-        instrumentor.instrument(
-            tracer_provider=tracer_provider, meter_provider=meter_provider, logger_provider=logger_provider, **kwargs
-        )
-        instrumentors.append(instrumentor)
-        return instrumentor
-
-    yield _instrument
-    for instrumentor in instrumentors:
-        instrumentor.uninstrument()
+instrument_langchain = instrument_fixture("instrument_langchain", LangChainInstrumentor)
 
 
 @pytest.fixture(params=["openai-instrumented", "openai-not-instrumented"])

@@ -15,10 +15,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from litellm_support import Driver, EndCounter, install_end_counter
+from litellm_support import Driver
 
+from sdk_support import EndCounter, fake_server_fixtures, install_end_counter, instrumenting
 from wikitrace_otel.instrumentors.litellm import LiteLLMInstrumentor
-from wikitrace_otel.testing.fake_anthropic import FakeAnthropicServer, running_server
+from wikitrace_otel.testing.fake_anthropic import running_server
 
 pytest.importorskip("litellm")
 
@@ -34,15 +35,7 @@ def litellm_module() -> Any:
     return litellm
 
 
-@pytest.fixture(scope="session")
-def fake_anthropic_session() -> Iterator[FakeAnthropicServer]:
-    yield from running_server()
-
-
-@pytest.fixture
-def fake_anthropic(fake_anthropic_session: FakeAnthropicServer) -> FakeAnthropicServer:
-    fake_anthropic_session.reset()
-    return fake_anthropic_session
+fake_anthropic_session, fake_anthropic = fake_server_fixtures("fake_anthropic", running_server)
 
 
 @pytest.fixture
@@ -50,18 +43,7 @@ def instrument_litellm(
     litellm_module: Any, tracer_provider: Any, meter_provider: Any, logger_provider: Any
 ) -> Iterator[Callable[..., LiteLLMInstrumentor]]:
     """Instrument LiteLLM with the test providers; keyword arguments go to ``instrument()``."""
-    instrumentors: list[LiteLLMInstrumentor] = []
-
-    def _instrument(**kwargs: Any) -> LiteLLMInstrumentor:
-        instrumentor = LiteLLMInstrumentor()
-        providers = {"tracer_provider": tracer_provider, "meter_provider": meter_provider}
-        instrumentor.instrument(**{**providers, "logger_provider": logger_provider, **kwargs})
-        instrumentors.append(instrumentor)
-        return instrumentor
-
-    yield _instrument
-    for instrumentor in instrumentors:
-        instrumentor.uninstrument()
+    yield from instrumenting(LiteLLMInstrumentor, tracer_provider, meter_provider, logger_provider)
 
 
 @pytest.fixture

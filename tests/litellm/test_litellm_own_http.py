@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from litellm_support import LITELLM_SCOPE, USER, Driver, EndCounter
+from litellm_support import LITELLM_SCOPE, USER, Driver
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from otel_helpers import attributes, json_attribute, only_span
+from sdk_support import EndCounter
 from wikitrace_otel.pricing import PriceTable
 from wikitrace_otel.processors import CostEnrichingProcessor
 from wikitrace_otel.testing.fake_anthropic import FakeAnthropicServer, FakeResponse, error, payloads, stream

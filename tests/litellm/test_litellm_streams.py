@@ -7,9 +7,10 @@ import gc
 from typing import Any
 
 import pytest
-from litellm_support import LITELLM_SCOPE, OPENAI_SCOPE, USER, Driver, EndCounter
+from litellm_support import LITELLM_SCOPE, OPENAI_SCOPE, USER, Driver
 
 from otel_helpers import attributes, json_attribute, only_span
+from sdk_support import EndCounter
 from wikitrace_otel.testing.fake_openai import FakeOpenAIServer
 
 

@@ -4,48 +4,21 @@ in-memory providers of ``tests/conftest.py``, a client used sync or async, and a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 pytest.importorskip("mistralai")
 
-from mistral_support import EndCounter, MistralSdk, mistral_class
+from mistral_support import MistralSdk, mistral_class
 
+from sdk_support import EndCounter, fake_server_fixtures, install_end_counter, instrument_fixture
 from wikitrace_otel.instrumentors.mistral import MistralInstrumentor
 from wikitrace_otel.testing.fake_mistral import FakeMistralServer, running_server
 
-
-@pytest.fixture(scope="session")
-def fake_mistral_session() -> Iterator[FakeMistralServer]:
-    yield from running_server()
-
-
-@pytest.fixture
-def fake_mistral(fake_mistral_session: FakeMistralServer) -> FakeMistralServer:
-    fake_mistral_session.reset()
-    return fake_mistral_session
-
-
-@pytest.fixture
-def instrument_mistral(
-    tracer_provider: Any, meter_provider: Any, logger_provider: Any
-) -> Iterator[Callable[..., MistralInstrumentor]]:
-    """Instrument the SDK with the test providers; keyword arguments go to ``instrument()``."""
-    instrumentors: list[MistralInstrumentor] = []
-
-    def _instrument(**kwargs: Any) -> MistralInstrumentor:
-        instrumentor = MistralInstrumentor()
-        instrumentor.instrument(
-            tracer_provider=tracer_provider, meter_provider=meter_provider, logger_provider=logger_provider, **kwargs
-        )
-        instrumentors.append(instrumentor)
-        return instrumentor
-
-    yield _instrument
-    for instrumentor in instrumentors:
-        instrumentor.uninstrument()
+fake_mistral_session, fake_mistral = fake_server_fixtures("fake_mistral", running_server)
+instrument_mistral = instrument_fixture("instrument_mistral", MistralInstrumentor)
 
 
 @pytest.fixture
@@ -69,6 +42,4 @@ def sdk(request: pytest.FixtureRequest, mistral_client: Any) -> MistralSdk:
 
 @pytest.fixture
 def ends(tracer_provider: Any, caplog: pytest.LogCaptureFixture) -> EndCounter:
-    counter = EndCounter(caplog)
-    tracer_provider.add_span_processor(counter)
-    return counter
+    return install_end_counter(tracer_provider, caplog)

@@ -6,10 +6,11 @@ import inspect
 from typing import Any
 
 import pytest
-from mistral_support import EMBED_MODEL, MODEL, SCOPE, USER, EndCounter, MistralSdk, mistral_class, sdk_module
+from mistral_support import EMBED_MODEL, MODEL, SCOPE, USER, MistralSdk, mistral_class, sdk_module
 from opentelemetry.trace import SpanKind
 
 from otel_helpers import attributes, metric_points, only_span, point_attributes
+from sdk_support import EndCounter
 from wikitrace_otel.instrumentors.mistral.provider import server_url
 from wikitrace_otel.testing.fake_mistral import FakeMistralServer, FakeResponse, payloads
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from mistral_support import MODEL, USER, EndCounter, MistralSdk, sdk_error_class
+from mistral_support import MODEL, USER, MistralSdk, sdk_error_class
 from opentelemetry.trace import StatusCode
 
 from otel_helpers import attributes, metric_points, only_span, point_attributes
+from sdk_support import EndCounter
 from wikitrace_otel.instrumentors.mistral import extractors, stream
 from wikitrace_otel.testing.fake_mistral import FakeMistralServer, FakeResponse, error, payloads
 

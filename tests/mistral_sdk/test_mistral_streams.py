@@ -7,10 +7,11 @@ import gc
 from typing import Any
 
 import pytest
-from mistral_support import MODEL, USER, EndCounter, MistralSdk
+from mistral_support import MODEL, USER, MistralSdk
 from opentelemetry.trace import StatusCode
 
 from otel_helpers import attributes, metric_points, only_span
+from sdk_support import EndCounter
 from wikitrace_otel.testing.fake_mistral import FakeMistralServer, payloads, stream
 
 pytestmark = pytest.mark.usefixtures("instrumented")

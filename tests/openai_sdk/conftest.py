@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from stream_support import EndCounter, Sdk, install_end_counter
+from stream_support import Sdk
+
+from sdk_support import EndCounter, install_end_counter
 
 
 @pytest.fixture(params=["sync", "async"])
