@@ -1,8 +1,8 @@
 """A fake Anthropic Messages API server for tests (stdlib only).
 
-It shares the HTTP plumbing of :mod:`wikitrace_otel.testing.fake_openai` (a
-``ThreadingHTTPServer`` on ``127.0.0.1``, random port, keep-alive, chunked SSE, recorded
-requests, queued answers) and answers in Anthropic's wire format:
+It is a :class:`wikitrace_otel.testing._http.FakeServer` (a ``ThreadingHTTPServer`` on
+``127.0.0.1``, random port, keep-alive, chunked SSE, recorded requests, queued answers) and
+answers in Anthropic's wire format:
 
 - ``POST /v1/messages``: a ``message`` (see :mod:`.payloads`), or with ``"stream": true`` its
   events as ``text/event-stream`` (``event: <type>`` then ``data: <json>``; no ``[DONE]``);
@@ -11,22 +11,19 @@ requests, queued answers) and answers in Anthropic's wire format:
   ``POST .../models/<model>:rawPredict`` / ``:streamRawPredict`` (the model comes from the path);
 - anything else: 404 with Anthropic's error JSON (``not_found_error``).
 
-Every answer carries ``request-id: req_fake_<n>``. A test scripts the next answers with
-:meth:`FakeAnthropicServer.enqueue`: :meth:`FakeResponse.json`, :func:`error` (status +
-Anthropic error JSON), :func:`stream` (events, optionally cut after ``k`` events: the socket
-closes mid-body, which the SDK reports as a connection error after yielding those events).
+Every answer carries ``request-id: req_fake_<n>`` (and ``x-request-id``). A test scripts the
+next answers with :meth:`FakeAnthropicServer.enqueue`: :meth:`FakeResponse.json`, :func:`error`
+(status + Anthropic error JSON), :func:`stream` (events, optionally cut after ``k`` events: the
+socket closes mid-body, which the SDK reports as a connection error after yielding those events).
 """
 
 from __future__ import annotations
 
 import re
-import threading
-from collections import deque
-from types import TracebackType
 from typing import Any
 from urllib.parse import unquote
 
-from wikitrace_otel.testing.fake_openai.server import FakeResponse, RecordedRequest, _HTTPServer, _RequestHandler
+from wikitrace_otel.testing._http import FakeResponse, FakeServer, RecordedRequest
 
 from . import payloads
 
@@ -74,83 +71,17 @@ def _message(body: JSON, model: str, streamed: bool) -> FakeResponse:
     return stream(payloads.message_events(answer)) if streamed else FakeResponse.json(answer)
 
 
-class FakeAnthropicServer:
+class FakeAnthropicServer(FakeServer):
     """Fake Anthropic API on ``127.0.0.1``; see the module docstring. Thread-safe.
 
     Use ``base_url`` for ``Anthropic(base_url=...)``; ``requests`` holds what was received.
     """
 
+    name = "fake-anthropic"
+    request_id_headers = ("x-request-id", "request-id")
+
     def __init__(self) -> None:
-        self.requests: list[RecordedRequest] = []
-        self._queue: deque[FakeResponse] = deque()
-        self._count = 0
-        self._lock = threading.Lock()
-        self._httpd: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__(default_response)
 
-    def start(self) -> FakeAnthropicServer:
-        """Start serving (idempotent); returns ``self``."""
-        if self._httpd is None:
-            httpd = _HTTPServer(("127.0.0.1", 0), _RequestHandler)
-            httpd.fake = self  # type: ignore[assignment]
-            self._thread = threading.Thread(
-                target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-anthropic", daemon=True
-            )
-            self._httpd = httpd
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the listening socket (idempotent)."""
-        httpd, self._httpd = self._httpd, None
-        if httpd is not None:
-            httpd.shutdown()
-            httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> FakeAnthropicServer:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._httpd is None:
-            raise RuntimeError("FakeAnthropicServer is not running; call start() first")
-        return int(self._httpd.server_address[1])
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def reset(self) -> None:
-        """Forget recorded requests and queued answers."""
-        with self._lock:
-            self.requests.clear()
-            self._queue.clear()
-            self._count = 0
-
-    def enqueue(self, response: FakeResponse) -> None:
-        """Answer the next request (whatever its path) with ``response``."""
-        with self._lock:
-            self._queue.append(response)
-
-    def _answer(self, request: RecordedRequest) -> tuple[str, FakeResponse]:
-        with self._lock:
-            self._count += 1
-            request_id = f"req_fake_{self._count}"
-            self.requests.append(request)
-            response = self._queue.popleft() if self._queue else None
-        if response is None:
-            try:
-                response = default_response(request)
-            except Exception as exc:  # noqa: BLE001 - a fake-server bug: make it visible to the test
-                response = error(500, "api_error", f"fake server failure: {exc!r}")
-        if "request-id" not in response.headers:
-            response.headers["request-id"] = request_id
-        return request_id, response
+    def failure_response(self, message: str) -> FakeResponse:
+        return error(500, "api_error", message)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from wikitrace_otel.testing.fake_openai.server import FakeResponse, RecordedRequest
+from wikitrace_otel.testing._http import FakeResponse, RecordedRequest
 
 from . import eventstream, payloads
 from .server import FakeBedrockServer, default_response, error, json_answer, stream

@@ -1,7 +1,7 @@
 """A fake Cohere v2 API server for tests (stdlib only).
 
-Built on :class:`wikitrace_otel.testing.fake_mistral.FakeServer` (the shared HTTP plumbing of
-:mod:`wikitrace_otel.testing.fake_openai`), answering in Cohere's v2 wire format:
+Built on :class:`wikitrace_otel.testing._http.FakeServer` (the HTTP plumbing every fake
+server shares), answering in Cohere's v2 wire format:
 
 - ``POST /v2/chat``: a chat response (see :mod:`.payloads`), or with ``"stream": true`` its
   events as ``text/event-stream`` (``event: <type>`` then ``data: <json>``; no ``[DONE]``);
@@ -17,8 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wikitrace_otel.testing.fake_mistral.server import FakeServer
-from wikitrace_otel.testing.fake_openai.server import FakeResponse, RecordedRequest
+from wikitrace_otel.testing._http import FakeResponse, FakeServer, RecordedRequest
 
 from . import payloads
 

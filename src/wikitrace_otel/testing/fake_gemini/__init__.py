@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from wikitrace_otel.testing.fake_openai.server import FakeResponse, RecordedRequest
+from wikitrace_otel.testing._http import FakeResponse, RecordedRequest
 
 from . import payloads
 from .server import FakeGeminiServer, default_response, error, stream

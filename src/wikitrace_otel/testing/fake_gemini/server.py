@@ -1,8 +1,8 @@
 """A fake Gemini API server for tests (stdlib only).
 
-It shares the HTTP plumbing of :mod:`wikitrace_otel.testing.fake_openai` (a
-``ThreadingHTTPServer`` on ``127.0.0.1``, random port, keep-alive, chunked SSE, recorded
-requests, queued answers) and answers in the Gemini REST wire format:
+It is a :class:`wikitrace_otel.testing._http.FakeServer` (a ``ThreadingHTTPServer`` on
+``127.0.0.1``, random port, keep-alive, chunked SSE, recorded requests, queued answers) and
+answers in the Gemini REST wire format:
 
 - Gemini Developer API: ``POST /{version}/models/{model}:generateContent``,
   ``:streamGenerateContent?alt=sse`` (``data: <json>`` events, no ``[DONE]``),
@@ -20,12 +20,9 @@ optionally cut after ``k``: the socket closes mid-body).
 from __future__ import annotations
 
 import re
-import threading
-from collections import deque
-from types import TracebackType
 from typing import Any
 
-from wikitrace_otel.testing.fake_openai.server import FakeResponse, RecordedRequest, _HTTPServer, _RequestHandler
+from wikitrace_otel.testing._http import FakeResponse, FakeServer, RecordedRequest
 
 from . import payloads
 
@@ -69,82 +66,17 @@ def default_response(request: RecordedRequest) -> FakeResponse:
     return error(404, "NOT_FOUND", f"Unknown method {verb}")
 
 
-class FakeGeminiServer:
+class FakeGeminiServer(FakeServer):
     """Fake Gemini API on ``127.0.0.1``; see the module docstring. Thread-safe.
 
     Use ``base_url`` for ``genai.Client(http_options={"base_url": ...})``; ``requests`` holds
     what was received.
     """
 
+    name = "fake-gemini"
+
     def __init__(self) -> None:
-        self.requests: list[RecordedRequest] = []
-        self._queue: deque[FakeResponse] = deque()
-        self._count = 0
-        self._lock = threading.Lock()
-        self._httpd: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__(default_response)
 
-    def start(self) -> FakeGeminiServer:
-        """Start serving (idempotent); returns ``self``."""
-        if self._httpd is None:
-            httpd = _HTTPServer(("127.0.0.1", 0), _RequestHandler)
-            httpd.fake = self  # type: ignore[assignment]
-            self._thread = threading.Thread(
-                target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-gemini", daemon=True
-            )
-            self._httpd = httpd
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the listening socket (idempotent)."""
-        httpd, self._httpd = self._httpd, None
-        if httpd is not None:
-            httpd.shutdown()
-            httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> FakeGeminiServer:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._httpd is None:
-            raise RuntimeError("FakeGeminiServer is not running; call start() first")
-        return int(self._httpd.server_address[1])
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def reset(self) -> None:
-        """Forget recorded requests and queued answers."""
-        with self._lock:
-            self.requests.clear()
-            self._queue.clear()
-            self._count = 0
-
-    def enqueue(self, response: FakeResponse) -> None:
-        """Answer the next request (whatever its path) with ``response``."""
-        with self._lock:
-            self._queue.append(response)
-
-    def _answer(self, request: RecordedRequest) -> tuple[str, FakeResponse]:
-        with self._lock:
-            self._count += 1
-            request_id = f"req_fake_{self._count}"
-            self.requests.append(request)
-            response = self._queue.popleft() if self._queue else None
-        if response is None:
-            try:
-                response = default_response(request)
-            except Exception as exc:  # noqa: BLE001 - a fake-server bug: make it visible to the test
-                response = error(500, "INTERNAL", f"fake server failure: {exc!r}")
-        return request_id, response
+    def failure_response(self, message: str) -> FakeResponse:
+        return error(500, "INTERNAL", message)
