@@ -74,16 +74,9 @@ a debug log; every other method is still traced. Supported: ``anthropic`` 0.70 t
 
 from __future__ import annotations
 
-import importlib
-import logging
-from collections.abc import Collection
 from typing import Any
 
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
-from wrapt import wrap_function_wrapper
-
-from wikitrace_otel._genai.config import GenAISettings
-from wikitrace_otel._genai.telemetry import GenAITelemetry
+from wikitrace_otel._genai.instrumentor import PatchingInstrumentor
 from wikitrace_otel.instrumentors.anthropic import apis
 from wikitrace_otel.instrumentors.anthropic.native import NativeSpans
 from wikitrace_otel.instrumentors.anthropic.package import _instruments
@@ -91,8 +84,6 @@ from wikitrace_otel.instrumentors.anthropic.patch import Tracer, make_stream_hel
 
 __all__ = ["AnthropicInstrumentor"]
 
-_logger = logging.getLogger(__name__)
-_SCOPE = "wikitrace_otel.instrumentors.anthropic"
 _MESSAGES = "anthropic.resources.messages.messages"
 _BETA_MESSAGES = "anthropic.resources.beta.messages.messages"
 
@@ -111,34 +102,23 @@ _METHODS: tuple[tuple[str, str, str, str, apis.Api, bool], ...] = (
 )
 
 
-class AnthropicInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class AnthropicInstrumentor(PatchingInstrumentor):
     """Traces the Anthropic SDK; see the module documentation for what and how."""
+
+    _name = "anthropic"
+    _scope = "wikitrace_otel.instrumentors.anthropic"
+    _dependencies = _instruments
 
     def __init__(self) -> None:
         super().__init__()
-        # BaseInstrumentor is a singleton and __init__ runs on every AnthropicInstrumentor():
-        # keep the record of what is wrapped, or a fresh handle could not uninstrument.
-        if not hasattr(self, "_patched"):
-            self._patched: list[tuple[type, str, Any]] = []
+        if not hasattr(self, "_native"):  # a singleton: keep the state of the first handle
             self._native = NativeSpans()
-
-    def instrumentation_dependencies(self) -> Collection[str]:
-        """The SDK versions this instrumentor supports."""
-        return _instruments
 
     def _instrument(self, **kwargs: Any) -> None:
         sdk_spans = kwargs.get("sdk_spans", False)
         if not isinstance(sdk_spans, bool):
             raise ValueError(f"sdk_spans={sdk_spans!r}: expected a bool")
-        settings = GenAISettings.resolve(**kwargs)
-        telemetry = GenAITelemetry(
-            _SCOPE,
-            settings,
-            tracer_provider=kwargs.get("tracer_provider"),
-            meter_provider=kwargs.get("meter_provider"),
-            logger_provider=kwargs.get("logger_provider"),
-        )
-        tracer = Tracer(telemetry)
+        tracer = Tracer(self._telemetry(kwargs))
         for module_name, sync_name, async_name, method, api, helper in _METHODS:
             for class_name, is_async in ((sync_name, False), (async_name, True)):
                 factory = make_stream_helper_wrapper if helper else make_wrapper
@@ -146,23 +126,6 @@ class AnthropicInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         if not sdk_spans:
             self._native.switch_off_in_traced_calls()
 
-    def _patch(self, module_name: str, class_name: str, method: str, wrapper: Any) -> None:
-        # One method that moved or vanished in some SDK release must not cost the others.
-        try:
-            cls = getattr(importlib.import_module(module_name), class_name)
-            original = cls.__dict__[method]
-        except (ImportError, AttributeError, KeyError) as exc:
-            _logger.debug("anthropic: not tracing %s.%s.%s (%s)", module_name, class_name, method, exc)
-            return
-        try:
-            wrap_function_wrapper(cls, method, wrapper)
-        except Exception as exc:  # noqa: BLE001 - skip this method, keep the rest
-            _logger.warning("anthropic: could not wrap %s.%s: %r", class_name, method, exc)
-            return
-        self._patched.append((cls, method, original))
-
     def _uninstrument(self, **kwargs: Any) -> None:
-        while self._patched:
-            cls, method, original = self._patched.pop()
-            setattr(cls, method, original)
+        super()._uninstrument(**kwargs)
         self._native.restore()

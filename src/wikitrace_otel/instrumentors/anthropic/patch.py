@@ -27,20 +27,17 @@ from typing import Any
 import wrapt
 
 from wikitrace_otel._genai import gate
-from wikitrace_otel._genai.errors import internal_errors, report_internal_error
+from wikitrace_otel._genai.call import TracedCall, Wrapper, make_call_wrapper
+from wikitrace_otel._genai.errors import report_internal_error
 from wikitrace_otel._genai.invocation import Invocation
 from wikitrace_otel._genai.raw import AsyncRawResponseProxy, RawResponseProxy
+from wikitrace_otel._genai.request import input_content, raw_mode, request_attributes, without_raw
 from wikitrace_otel._genai.stream import AsyncTracedStream, StreamState, TracedStream
 from wikitrace_otel._genai.telemetry import GenAITelemetry
 from wikitrace_otel.instrumentors.anthropic import extractors as ex
 from wikitrace_otel.instrumentors.anthropic.apis import Api
 from wikitrace_otel.instrumentors.anthropic.native import in_traced_call
 from wikitrace_otel.instrumentors.anthropic.provider import EndpointCache
-from wikitrace_otel.semconv import gen_ai as g
-
-_RAW_HEADER = "X-Stainless-Raw-Response"
-
-Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
 
 
 class Tracer:
@@ -53,28 +50,18 @@ class Tracer:
     def start(self, api: Api, instance: Any, kwargs: dict[str, Any]) -> Invocation:
         """Open the span of one call (after the budget gate let it through)."""
         endpoint = self.endpoints.for_client(getattr(instance, "_client", None))
-        attrs: dict[str, Any] = {g.GEN_AI_OPERATION_NAME: api.operation, g.GEN_AI_PROVIDER_NAME: endpoint.provider}
         sent = _sent_body(kwargs)
-        model = sent.get("model")
-        if isinstance(model, str) and model:
-            attrs[g.GEN_AI_REQUEST_MODEL] = model
-        if endpoint.address:
-            attrs[g.SERVER_ADDRESS] = endpoint.address
-            if endpoint.port is not None:
-                attrs[g.SERVER_PORT] = endpoint.port
+        attrs = request_attributes(api.operation, endpoint.provider, sent.get("model"), endpoint.address, endpoint.port)
         api.request(sent, attrs)
         ticket = gate.before_request(attrs, lambda: api.content(kwargs) if api.content is not None else None)
-        content = None
-        if api.content is not None and self.telemetry.settings.capture_content.enabled:
-            with internal_errors():  # unreadable input content loses the content, not the span
-                content = {k: v for k, v in api.content(kwargs).items() if v}
+        content = input_content(self.telemetry, api.content, kwargs)
         invocation = Invocation(self.telemetry, attrs, content, ticket)
         invocation.error_classifier = ex.error_type
         return invocation
 
     def finish(self, api: Api, invocation: Invocation, kwargs: dict[str, Any], result: Any, is_async: bool) -> Any:
         """Hand the result over: end the span now, or return a proxy that ends it later."""
-        raw = _raw_mode(kwargs)
+        raw = raw_mode(kwargs)
         if raw is not None:
             return self._raw(api, invocation, kwargs, result, raw, is_async)
         if kwargs.get("stream") is True and api.accumulator is not None:
@@ -88,7 +75,7 @@ class Tracer:
         self, api: Api, invocation: Invocation, kwargs: dict[str, Any], result: Any, raw: str, is_async: bool
     ) -> Any:
         def on_parsed(parsed: Any) -> Any:
-            return self.finish(api, invocation, _without_raw(kwargs), parsed, is_async)
+            return self.finish(api, invocation, without_raw(kwargs), parsed, is_async)
 
         is_async_parse = inspect.iscoroutinefunction(getattr(result, "parse", None))
         proxy_type = AsyncRawResponseProxy if is_async_parse else RawResponseProxy
@@ -106,61 +93,18 @@ def _sent_body(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {**kwargs, **extra} if isinstance(extra, dict) and extra else kwargs
 
 
-def _raw_mode(kwargs: dict[str, Any]) -> str | None:
-    headers = kwargs.get("extra_headers")
-    value = headers.get(_RAW_HEADER) if isinstance(headers, dict) else None
-    return value if isinstance(value, str) else None
+class _Call(TracedCall):
+    """One traced Anthropic call; the context is marked so the SDK's own span stays off."""
 
-
-def _without_raw(kwargs: dict[str, Any]) -> dict[str, Any]:
-    headers = {k: v for k, v in (kwargs.get("extra_headers") or {}).items() if k != _RAW_HEADER}
-    return {**kwargs, "extra_headers": headers}
-
-
-class _Call:
-    """One traced call while the SDK sends it: the span is current, the context is marked as
-    inside a traced call, and an exception from the SDK ends the span (and propagates)."""
-
-    __slots__ = ("tracer", "api", "invocation", "kwargs", "is_async", "_token")
+    __slots__ = ("tracer", "api", "is_async")
+    inside = in_traced_call
 
     def __init__(self, tracer: Tracer, api: Api, instance: Any, kwargs: dict[str, Any], is_async: bool) -> None:
-        self.tracer, self.api, self.kwargs, self.is_async = tracer, api, kwargs, is_async
-        self.invocation = tracer.start(api, instance, kwargs)
-        self._token: Any = None
+        self.tracer, self.api, self.is_async = tracer, api, is_async
+        super().__init__(tracer.start(api, instance, kwargs), kwargs)
 
-    @classmethod
-    def begin(cls, tracer: Tracer, api: Api, instance: Any, kwargs: dict[str, Any], is_async: bool) -> _Call | None:
-        """A new call, or None when it must not be traced (nested, or our own failure)."""
-        if in_traced_call.get():
-            return None
-        try:
-            return cls(tracer, api, instance, kwargs, is_async)
-        except gate.RequestRefused:
-            raise  # a budget refused the call: nothing is sent
-        except Exception as internal:  # noqa: BLE001 - the SDK call goes ahead untraced
-            report_internal_error(internal)
-            return None
-
-    def __enter__(self) -> _Call:
-        self._token = in_traced_call.set(True)
-        self.invocation.attach()
-        return self
-
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
-        if exc is not None:
-            self.invocation.end(exc)
-        self.invocation.detach()
-        in_traced_call.reset(self._token)
-        return False  # the SDK's exception propagates unchanged
-
-    def finish(self, result: Any) -> Any:
-        """The value handed back to the caller; our failure here returns the SDK's result as is."""
-        try:
-            return self.tracer.finish(self.api, self.invocation, self.kwargs, result, self.is_async)
-        except Exception as internal:  # noqa: BLE001
-            report_internal_error(internal)
-            self.invocation.end()
-            return result
+    def hand_over(self, result: Any) -> Any:
+        return self.tracer.finish(self.api, self.invocation, self.kwargs, result, self.is_async)
 
     def trace_helper(self, helper: Any) -> Any:
         """Put the ``.stream()`` helper's raw event stream behind a traced proxy."""
@@ -180,25 +124,10 @@ class _Call:
 def make_wrapper(tracer: Tracer, api: Api, is_async: bool) -> Wrapper:
     """A wrapt wrapper tracing one SDK method (``create``, ``parse``, ``count_tokens``)."""
 
-    def traced(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        call = _Call.begin(tracer, api, instance, kwargs, is_async=False)
-        if call is None:
-            return wrapped(*args, **kwargs)
-        with call:
-            result = wrapped(*args, **kwargs)
-        return call.finish(result)
+    def begin(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Call | None:
+        return _Call.begin(tracer, api, instance, kwargs, is_async)
 
-    async def traced_async(
-        wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> Any:
-        call = _Call.begin(tracer, api, instance, kwargs, is_async=True)
-        if call is None:
-            return await wrapped(*args, **kwargs)
-        with call:
-            result = await wrapped(*args, **kwargs)
-        return call.finish(result)
-
-    return traced_async if is_async else traced
+    return make_call_wrapper(begin, is_async)
 
 
 def make_stream_helper_wrapper(tracer: Tracer, api: Api, is_async: bool) -> Wrapper:

@@ -76,24 +76,15 @@ asynchronous ``aiobotocore`` / ``aioboto3`` clients.
 
 from __future__ import annotations
 
-import importlib
-import logging
-from collections.abc import Collection
 from typing import Any
 
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
-from wrapt import wrap_function_wrapper
-
-from wikitrace_otel._genai.config import GenAISettings
-from wikitrace_otel._genai.telemetry import GenAITelemetry
+from wikitrace_otel._genai.instrumentor import PatchingInstrumentor
 from wikitrace_otel.instrumentors.bedrock import apis
 from wikitrace_otel.instrumentors.bedrock.package import _instruments
 from wikitrace_otel.instrumentors.bedrock.patch import Tracer, make_wrapper
 
 __all__ = ["BedrockInstrumentor"]
 
-_logger = logging.getLogger(__name__)
-_SCOPE = "wikitrace_otel.instrumentors.bedrock"
 
 # (module, class, method) wrapped: the one place every botocore client sends its calls.
 _TARGETS: tuple[tuple[str, str, str], ...] = (("botocore.client", "BaseClient", "_make_api_call"),)
@@ -107,49 +98,14 @@ OPERATIONS: dict[str, apis.Api] = {
 }
 
 
-class BedrockInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class BedrockInstrumentor(PatchingInstrumentor):
     """Traces AWS Bedrock Runtime calls made with boto3; see the module documentation."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        # BaseInstrumentor is a singleton and __init__ runs on every BedrockInstrumentor():
-        # keep the record of what is wrapped, or a fresh handle could not uninstrument.
-        if not hasattr(self, "_patched"):
-            self._patched: list[tuple[type, str, Any]] = []
-
-    def instrumentation_dependencies(self) -> Collection[str]:
-        """The boto3 versions this instrumentor supports."""
-        return _instruments
+    _name = "bedrock"
+    _scope = "wikitrace_otel.instrumentors.bedrock"
+    _dependencies = _instruments
 
     def _instrument(self, **kwargs: Any) -> None:
-        settings = GenAISettings.resolve(**kwargs)
-        telemetry = GenAITelemetry(
-            _SCOPE,
-            settings,
-            tracer_provider=kwargs.get("tracer_provider"),
-            meter_provider=kwargs.get("meter_provider"),
-            logger_provider=kwargs.get("logger_provider"),
-        )
-        tracer = Tracer(telemetry, dict(OPERATIONS))
+        tracer = Tracer(self._telemetry(kwargs), dict(OPERATIONS))
         for module_name, class_name, method in _TARGETS:
             self._patch(module_name, class_name, method, make_wrapper(tracer))
-
-    def _patch(self, module_name: str, class_name: str, method: str, wrapper: Any) -> None:
-        # A botocore release that moved the method must not break the application.
-        try:
-            cls = getattr(importlib.import_module(module_name), class_name)
-            original = cls.__dict__[method]
-        except (ImportError, AttributeError, KeyError) as exc:
-            _logger.debug("bedrock: not tracing %s.%s.%s (%s)", module_name, class_name, method, exc)
-            return
-        try:
-            wrap_function_wrapper(cls, method, wrapper)
-        except Exception as exc:  # noqa: BLE001 - leave botocore as it is
-            _logger.warning("bedrock: could not wrap %s.%s: %r", class_name, method, exc)
-            return
-        self._patched.append((cls, method, original))
-
-    def _uninstrument(self, **kwargs: Any) -> None:
-        while self._patched:
-            cls, method, original = self._patched.pop()
-            setattr(cls, method, original)

@@ -23,13 +23,13 @@ is raised from ``invoke_model`` instead of from ``read()``.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from wikitrace_otel._genai import gate
-from wikitrace_otel._genai.errors import internal_errors, report_internal_error
+from wikitrace_otel._genai.call import TracedCall, Wrapper, make_call_wrapper
 from wikitrace_otel._genai.invocation import Invocation
+from wikitrace_otel._genai.request import input_content, request_attributes
 from wikitrace_otel._genai.stream import TracedStream
 from wikitrace_otel._genai.telemetry import GenAITelemetry
 from wikitrace_otel.instrumentors.bedrock.apis import Api, Request
@@ -37,8 +37,6 @@ from wikitrace_otel.semconv import gen_ai as g
 
 SERVICE = "bedrock-runtime"
 _CACHE_LIMIT = 256
-
-Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
 
 
 def error_type(exc: BaseException) -> str | None:
@@ -91,22 +89,12 @@ class Tracer:
     def start(self, api: Api, client: Any, request: Request) -> Invocation:
         """Open the span of one call (after the budget gate let it through)."""
         provider, address, port = self.endpoint(client)
-        attrs: dict[str, Any] = {g.GEN_AI_OPERATION_NAME: request.operation, g.GEN_AI_PROVIDER_NAME: provider}
-        model = request.params.get("modelId")
-        if isinstance(model, str) and model:
-            attrs[g.GEN_AI_REQUEST_MODEL] = model
-        if address:
-            attrs[g.SERVER_ADDRESS] = address
-            if port is not None:
-                attrs[g.SERVER_PORT] = port
+        attrs = request_attributes(request.operation, provider, request.params.get("modelId"), address, port)
         if api.stream_key is not None:
             attrs[g.GEN_AI_REQUEST_STREAM] = True
         api.request(request, attrs)
         ticket = gate.before_request(attrs, lambda: api.content(request))
-        content = None
-        if self.telemetry.settings.capture_content.enabled:
-            with internal_errors():  # unreadable input content loses the content, not the span
-                content = {k: v for k, v in api.content(request).items() if v}
+        content = input_content(self.telemetry, api.content, request)
         invocation = Invocation(self.telemetry, attrs, content, ticket)
         invocation.error_classifier = error_type
         return invocation
@@ -150,53 +138,34 @@ def _streaming_body(data: bytes) -> Any:
     return StreamingBody(io.BytesIO(data), len(data))
 
 
+class _Call(TracedCall):
+    """One traced Bedrock Runtime operation while botocore sends it."""
+
+    __slots__ = ("tracer", "api", "request", "data")
+
+    def __init__(self, tracer: Tracer, api: Api, client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        self.tracer, self.api = tracer, api
+        params = args[1] if len(args) > 1 else kwargs.get("api_params")
+        self.request = api.prepare(params if isinstance(params, dict) else {})
+        self.data: bytes | None = None
+        super().__init__(tracer.start(api, client, self.request), kwargs)
+
+    def finish(self, result: Any) -> Any:
+        """Read ``invoke_model``'s body first (botocore's own read errors propagate), then hand over."""
+        if self.api.stream_key is None and self.api.reads_body:
+            self.data = read_body(result, self.invocation)
+        return super().finish(result)
+
+    def hand_over(self, result: Any) -> Any:
+        return self.tracer.finish(self.api, self.invocation, self.request, result, self.data)
+
+
 def make_wrapper(tracer: Tracer) -> Wrapper:
     """A wrapt wrapper for ``BaseClient._make_api_call(operation_name, api_params)``."""
 
-    def traced(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def begin(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Call | None:
         operation_name = args[0] if args else kwargs.get("operation_name")
         api = tracer.api_for(instance, operation_name)
-        if api is None:
-            return wrapped(*args, **kwargs)
-        started = _begin(tracer, api, instance, args, kwargs)
-        if started is None:
-            return wrapped(*args, **kwargs)
-        request, invocation = started
-        invocation.attach()
-        try:
-            answer = wrapped(*args, **kwargs)
-        except BaseException as exc:
-            invocation.end(exc)
-            raise  # botocore's exception propagates unchanged
-        finally:
-            invocation.detach()
-        return _finish(tracer, api, invocation, request, answer)
+        return None if api is None else _Call.begin(tracer, api, instance, args, kwargs)
 
-    return traced
-
-
-def _begin(
-    tracer: Tracer, api: Api, client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> tuple[Request, Invocation] | None:
-    """A started call, or None when it goes untraced (our own failure)."""
-    try:
-        params = args[1] if len(args) > 1 else kwargs.get("api_params")
-        request = api.prepare(params if isinstance(params, dict) else {})
-        return request, tracer.start(api, client, request)
-    except gate.RequestRefused:
-        raise  # a budget refused the call: nothing is sent
-    except Exception as internal:  # noqa: BLE001 - the call goes ahead untraced
-        report_internal_error(internal)
-        return None
-
-
-def _finish(tracer: Tracer, api: Api, invocation: Invocation, request: Request, answer: Any) -> Any:
-    data = None
-    if api.stream_key is None and api.reads_body:
-        data = read_body(answer, invocation)  # raises only botocore's own read errors
-    try:
-        return tracer.finish(api, invocation, request, answer, data)
-    except Exception as internal:  # noqa: BLE001 - our failure returns the answer as is
-        report_internal_error(internal)
-        invocation.end()
-        return answer
+    return make_call_wrapper(begin, is_async=False)

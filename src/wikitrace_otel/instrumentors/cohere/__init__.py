@@ -71,16 +71,9 @@ is still traced. Supported: ``cohere`` 5.14 to 7.x.
 
 from __future__ import annotations
 
-import importlib
-import logging
-from collections.abc import Collection
 from typing import Any
 
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
-from wrapt import wrap_function_wrapper
-
-from wikitrace_otel._genai.config import GenAISettings
-from wikitrace_otel._genai.telemetry import GenAITelemetry
+from wikitrace_otel._genai.instrumentor import PatchingInstrumentor
 from wikitrace_otel.instrumentors.cohere import apis
 from wikitrace_otel.instrumentors.cohere.extractors import error_type
 from wikitrace_otel.instrumentors.cohere.package import _instruments
@@ -89,8 +82,6 @@ from wikitrace_otel.semconv.gen_ai import Provider
 
 __all__ = ["CohereInstrumentor"]
 
-_logger = logging.getLogger(__name__)
-_SCOPE = "wikitrace_otel.instrumentors.cohere"
 _MODULE = "cohere.v2.client"
 
 # (class, method, API, is async, is a generator function)
@@ -118,54 +109,26 @@ def base_url(instance: Any, kwargs: dict[str, Any]) -> str:
     return url if isinstance(url, str) else ""
 
 
-class CohereInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class CohereInstrumentor(PatchingInstrumentor):
     """Traces the Cohere SDK's v2 API; see the module documentation for what and how."""
+
+    _name = "cohere"
+    _scope = "wikitrace_otel.instrumentors.cohere"
+    _dependencies = _instruments
 
     def __init__(self) -> None:
         super().__init__()
-        # BaseInstrumentor is a singleton and __init__ runs on every CohereInstrumentor():
-        # keep the record of what is wrapped, or a fresh handle could not uninstrument.
-        if not hasattr(self, "_patched"):
-            self._patched: list[tuple[type, str, Any]] = []
+        if not hasattr(self, "_tracer"):  # a singleton: keep the state of the first handle
             self._tracer: Tracer | None = None
 
-    def instrumentation_dependencies(self) -> Collection[str]:
-        """The SDK versions this instrumentor supports."""
-        return _instruments
-
     def _instrument(self, **kwargs: Any) -> None:
-        settings = GenAISettings.resolve(**kwargs)
-        telemetry = GenAITelemetry(
-            _SCOPE,
-            settings,
-            tracer_provider=kwargs.get("tracer_provider"),
-            meter_provider=kwargs.get("meter_provider"),
-            logger_provider=kwargs.get("logger_provider"),
-        )
-        tracer = self._tracer = Tracer(telemetry, Provider.COHERE.value, base_url, error_type)
+        tracer = self._tracer = Tracer(self._telemetry(kwargs), Provider.COHERE.value, base_url, error_type)
         for class_name, method, api, is_async, generator in _METHODS:
             factory = make_generator_wrapper if generator else make_wrapper
-            self._patch(class_name, method, factory(tracer, api, is_async))
-
-    def _patch(self, class_name: str, method: str, wrapper: Any) -> None:
-        # One method that moved or vanished in some SDK release must not cost the others.
-        try:
-            cls = getattr(importlib.import_module(_MODULE), class_name)
-            original = cls.__dict__[method]
-        except (ImportError, AttributeError, KeyError) as exc:
-            _logger.debug("cohere: not tracing %s.%s (%r)", class_name, method, exc)
-            return
-        try:
-            wrap_function_wrapper(cls, method, wrapper)
-        except Exception as exc:  # noqa: BLE001 - skip this method, keep the rest
-            _logger.warning("cohere: could not wrap %s.%s: %r", class_name, method, exc)
-            return
-        self._patched.append((cls, method, original))
+            self._patch(_MODULE, class_name, method, factory(tracer, api, is_async))
 
     def _uninstrument(self, **kwargs: Any) -> None:
         if self._tracer is not None:
             self._tracer.active = False  # clients created while instrumented hold the wrapper
             self._tracer = None
-        while self._patched:
-            cls, method, original = self._patched.pop()
-            setattr(cls, method, original)
+        super()._uninstrument(**kwargs)

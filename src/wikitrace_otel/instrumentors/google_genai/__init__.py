@@ -73,24 +73,15 @@ caches, batches, image and video generation, ``count_tokens``.
 
 from __future__ import annotations
 
-import importlib
-import logging
-from collections.abc import Collection
 from typing import Any
 
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
-from wrapt import wrap_function_wrapper
-
-from wikitrace_otel._genai.config import GenAISettings
-from wikitrace_otel._genai.telemetry import GenAITelemetry
+from wikitrace_otel._genai.instrumentor import PatchingInstrumentor
 from wikitrace_otel.instrumentors.google_genai import apis
 from wikitrace_otel.instrumentors.google_genai.package import _instruments
 from wikitrace_otel.instrumentors.google_genai.patch import Tracer, make_stream_wrapper, make_wrapper
 
 __all__ = ["GoogleGenAIInstrumentor"]
 
-_logger = logging.getLogger(__name__)
-_SCOPE = "wikitrace_otel.instrumentors.google_genai"
 _MODELS = "google.genai.models"
 
 # (module, sync class, async class, method, API, returns a stream)
@@ -101,51 +92,16 @@ _METHODS: tuple[tuple[str, str, str, str, apis.Api, bool], ...] = (
 )
 
 
-class GoogleGenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class GoogleGenAIInstrumentor(PatchingInstrumentor):
     """Traces the Google Gen AI SDK; see the module documentation for what and how."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        # BaseInstrumentor is a singleton and __init__ runs on every GoogleGenAIInstrumentor():
-        # keep the record of what is wrapped, or a fresh handle could not uninstrument.
-        if not hasattr(self, "_patched"):
-            self._patched: list[tuple[type, str, Any]] = []
-
-    def instrumentation_dependencies(self) -> Collection[str]:
-        """The SDK versions this instrumentor supports."""
-        return _instruments
+    _name = "google-genai"
+    _scope = "wikitrace_otel.instrumentors.google_genai"
+    _dependencies = _instruments
 
     def _instrument(self, **kwargs: Any) -> None:
-        settings = GenAISettings.resolve(**kwargs)
-        telemetry = GenAITelemetry(
-            _SCOPE,
-            settings,
-            tracer_provider=kwargs.get("tracer_provider"),
-            meter_provider=kwargs.get("meter_provider"),
-            logger_provider=kwargs.get("logger_provider"),
-        )
-        tracer = Tracer(telemetry)
+        tracer = Tracer(self._telemetry(kwargs))
         for module_name, sync_name, async_name, method, api, streams in _METHODS:
             for class_name, is_async in ((sync_name, False), (async_name, True)):
                 factory = make_stream_wrapper if streams else make_wrapper
                 self._patch(module_name, class_name, method, factory(tracer, api, is_async))
-
-    def _patch(self, module_name: str, class_name: str, method: str, wrapper: Any) -> None:
-        # One method that moved or vanished in some SDK release must not cost the others.
-        try:
-            cls = getattr(importlib.import_module(module_name), class_name)
-            original = cls.__dict__[method]
-        except (ImportError, AttributeError, KeyError) as exc:
-            _logger.debug("google-genai: not tracing %s.%s.%s (%s)", module_name, class_name, method, exc)
-            return
-        try:
-            wrap_function_wrapper(cls, method, wrapper)
-        except Exception as exc:  # noqa: BLE001 - skip this method, keep the rest
-            _logger.warning("google-genai: could not wrap %s.%s: %r", class_name, method, exc)
-            return
-        self._patched.append((cls, method, original))
-
-    def _uninstrument(self, **kwargs: Any) -> None:
-        while self._patched:
-            cls, method, original = self._patched.pop()
-            setattr(cls, method, original)

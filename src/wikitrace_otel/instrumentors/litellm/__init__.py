@@ -81,16 +81,12 @@ still traced. Supported: ``litellm`` 1.80 to 1.x.
 
 from __future__ import annotations
 
-import logging
 import sys
-from collections.abc import Collection
 from typing import Any
 
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
-from wrapt import register_post_import_hook, wrap_function_wrapper
+from wrapt import register_post_import_hook
 
-from wikitrace_otel._genai.config import GenAISettings
-from wikitrace_otel._genai.telemetry import GenAITelemetry
+from wikitrace_otel._genai.instrumentor import PatchingInstrumentor
 from wikitrace_otel.instrumentors.litellm import apis
 from wikitrace_otel.instrumentors.litellm.package import _instruments
 from wikitrace_otel.instrumentors.litellm.patch import Tracer, make_wrapper
@@ -98,8 +94,6 @@ from wikitrace_otel.instrumentors.litellm.providers import Router
 
 __all__ = ["LiteLLMInstrumentor"]
 
-_logger = logging.getLogger(__name__)
-_SCOPE = "wikitrace_otel.instrumentors.litellm"
 
 # (function on the litellm module, API, is async)
 _FUNCTIONS: tuple[tuple[str, apis.Api, bool], ...] = (
@@ -110,30 +104,20 @@ _FUNCTIONS: tuple[tuple[str, apis.Api, bool], ...] = (
 )
 
 
-class LiteLLMInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class LiteLLMInstrumentor(PatchingInstrumentor):
     """Traces LiteLLM's SDK functions; see the module documentation for what and how."""
+
+    _name = "litellm"
+    _scope = "wikitrace_otel.instrumentors.litellm"
+    _dependencies = _instruments
 
     def __init__(self) -> None:
         super().__init__()
-        # BaseInstrumentor is a singleton and __init__ runs on every LiteLLMInstrumentor():
-        # keep the record of what is wrapped, or a fresh handle could not uninstrument.
-        if not hasattr(self, "_patched"):
-            self._patched: list[tuple[Any, str, Any]] = []
+        if not hasattr(self, "_generation"):  # a singleton: keep the state of the first handle
             self._generation = 0
 
-    def instrumentation_dependencies(self) -> Collection[str]:
-        """The LiteLLM versions this instrumentor supports."""
-        return _instruments
-
     def _instrument(self, **kwargs: Any) -> None:
-        settings = GenAISettings.resolve(**kwargs)
-        telemetry = GenAITelemetry(
-            _SCOPE,
-            settings,
-            tracer_provider=kwargs.get("tracer_provider"),
-            meter_provider=kwargs.get("meter_provider"),
-            logger_provider=kwargs.get("logger_provider"),
-        )
+        telemetry = self._telemetry(kwargs)
         self._generation += 1
         generation = self._generation
 
@@ -142,7 +126,7 @@ class LiteLLMInstrumentor(BaseInstrumentor):  # type: ignore[misc]
                 return  # uninstrumented (or instrumented again) before litellm was imported
             tracer = Tracer(telemetry, Router(litellm))
             for name, api, is_async in _FUNCTIONS:
-                self._patch(litellm, name, make_wrapper(tracer, api, is_async))
+                self._wrap(litellm, name, make_wrapper(tracer, api, is_async), f"litellm.{name}")
 
         # Importing litellm takes seconds: an application that has it installed but never
         # imports it must not pay for that at install() time, so wrap when it is imported.
@@ -152,21 +136,6 @@ class LiteLLMInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         else:
             register_post_import_hook(wrap, "litellm")
 
-    def _patch(self, module: Any, name: str, wrapper: Any) -> None:
-        # One function that moved or vanished in some release must not cost the others.
-        original = module.__dict__.get(name)
-        if original is None:
-            _logger.debug("litellm: not tracing litellm.%s (not in this release)", name)
-            return
-        try:
-            wrap_function_wrapper(module, name, wrapper)
-        except Exception as exc:  # noqa: BLE001 - skip this function, keep the rest
-            _logger.warning("litellm: could not wrap litellm.%s: %r", name, exc)
-            return
-        self._patched.append((module, name, original))
-
     def _uninstrument(self, **kwargs: Any) -> None:
         self._generation += 1
-        while self._patched:
-            module, name, original = self._patched.pop()
-            setattr(module, name, original)
+        super()._uninstrument(**kwargs)

@@ -28,6 +28,7 @@ from opentelemetry import trace
 from wikitrace_otel._genai import claims, gate
 from wikitrace_otel._genai.errors import internal_errors, report_internal_error
 from wikitrace_otel._genai.invocation import Invocation
+from wikitrace_otel._genai.request import input_content, request_attributes
 from wikitrace_otel._genai.stream import AsyncTracedStream, TracedStream
 from wikitrace_otel._genai.telemetry import GenAITelemetry
 from wikitrace_otel.instrumentors.litellm.apis import Api
@@ -103,10 +104,8 @@ class _Call:
             return None
         telemetry = copy.copy(self.tracer.telemetry)
         telemetry.tracer = _StartAt(self.tracer.telemetry.tracer, self.start_ns)  # type: ignore[assignment]
-        content = None
-        if self.tracer.telemetry.settings.capture_content.enabled and self.api.operation == g.Operation.CHAT.value:
-            with internal_errors():  # unreadable input content loses the content, not the span
-                content = {k: v for k, v in self.api.content(self.kwargs).items() if v}
+        read = self.api.content if self.api.operation == g.Operation.CHAT.value else None
+        content = input_content(self.tracer.telemetry, read, self.kwargs)
         invocation = Invocation(telemetry, self.attrs, content, self.ticket)
         invocation.started = self.started
         return invocation
@@ -140,13 +139,7 @@ class Tracer:
     def request_attributes(self, api: Api, kwargs: dict[str, Any]) -> dict[str, Any]:
         """Operation, provider, model, server and request parameters of one call."""
         where = self.router.route(kwargs)
-        attrs: dict[str, Any] = {g.GEN_AI_OPERATION_NAME: api.operation, g.GEN_AI_PROVIDER_NAME: where.provider}
-        if where.model:
-            attrs[g.GEN_AI_REQUEST_MODEL] = where.model
-        if where.address:
-            attrs[g.SERVER_ADDRESS] = where.address
-            if where.port is not None:
-                attrs[g.SERVER_PORT] = where.port
+        attrs = request_attributes(api.operation, where.provider, where.model, where.address, where.port)
         api.request(kwargs, attrs)
         return attrs
 

@@ -70,14 +70,9 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Collection
 from typing import Any
 
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
-from wrapt import wrap_function_wrapper
-
-from wikitrace_otel._genai.config import GenAISettings
-from wikitrace_otel._genai.telemetry import GenAITelemetry
+from wikitrace_otel._genai.instrumentor import PatchingInstrumentor
 from wikitrace_otel.instrumentors.mistral import apis
 from wikitrace_otel.instrumentors.mistral.package import _instruments
 from wikitrace_otel.instrumentors.mistral.patch import Tracer, make_wrapper
@@ -85,7 +80,6 @@ from wikitrace_otel.instrumentors.mistral.patch import Tracer, make_wrapper
 __all__ = ["MistralInstrumentor"]
 
 _logger = logging.getLogger(__name__)
-_SCOPE = "wikitrace_otel.instrumentors.mistral"
 # Where each resource class lives: newer SDKs first, then 1.x.
 _PACKAGES = ("mistralai.client", "mistralai")
 
@@ -112,48 +106,19 @@ def _resource_class(module: str, class_name: str) -> type | None:
     return None
 
 
-class MistralInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class MistralInstrumentor(PatchingInstrumentor):
     """Traces the Mistral SDK; see the module documentation for what and how."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        # BaseInstrumentor is a singleton and __init__ runs on every MistralInstrumentor():
-        # keep the record of what is wrapped, or a fresh handle could not uninstrument.
-        if not hasattr(self, "_patched"):
-            self._patched: list[tuple[type, str, Any]] = []
-
-    def instrumentation_dependencies(self) -> Collection[str]:
-        """The SDK versions this instrumentor supports."""
-        return _instruments
+    _name = "mistral"
+    _scope = "wikitrace_otel.instrumentors.mistral"
+    _dependencies = _instruments
 
     def _instrument(self, **kwargs: Any) -> None:
-        settings = GenAISettings.resolve(**kwargs)
-        telemetry = GenAITelemetry(
-            _SCOPE,
-            settings,
-            tracer_provider=kwargs.get("tracer_provider"),
-            meter_provider=kwargs.get("meter_provider"),
-            logger_provider=kwargs.get("logger_provider"),
-        )
-        tracer = Tracer(telemetry)
+        tracer = Tracer(self._telemetry(kwargs))
         for module, class_name, method, api, is_async in _METHODS:
-            self._patch(module, class_name, method, make_wrapper(tracer, api, is_async))
-
-    def _patch(self, module: str, class_name: str, method: str, wrapper: Any) -> None:
-        # One method that moved or vanished in some SDK release must not cost the others.
-        cls = _resource_class(module, class_name)
-        original = cls.__dict__.get(method) if cls is not None else None
-        if cls is None or original is None:
-            _logger.debug("mistral: not tracing %s.%s.%s (not in this SDK release)", module, class_name, method)
-            return
-        try:
-            wrap_function_wrapper(cls, method, wrapper)
-        except Exception as exc:  # noqa: BLE001 - skip this method, keep the rest
-            _logger.warning("mistral: could not wrap %s.%s: %r", class_name, method, exc)
-            return
-        self._patched.append((cls, method, original))
-
-    def _uninstrument(self, **kwargs: Any) -> None:
-        while self._patched:
-            cls, method, original = self._patched.pop()
-            setattr(cls, method, original)
+            wrapper = make_wrapper(tracer, api, is_async)
+            cls = _resource_class(module, class_name)
+            if cls is None:
+                _logger.debug("mistral: not tracing %s.%s.%s (not in this SDK release)", module, class_name, method)
+                continue
+            self._wrap(cls, method, wrapper, f"{module}.{class_name}.{method}")

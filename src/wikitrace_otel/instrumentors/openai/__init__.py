@@ -50,24 +50,14 @@ the base URL otherwise (``groq``, ``deepseek``, ``x_ai``, ``perplexity``, ``mist
 
 from __future__ import annotations
 
-import importlib
-import logging
-from collections.abc import Collection
 from typing import Any
 
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
-from wrapt import wrap_function_wrapper
-
-from wikitrace_otel._genai.config import GenAISettings
-from wikitrace_otel._genai.telemetry import GenAITelemetry
+from wikitrace_otel._genai.instrumentor import PatchingInstrumentor
 from wikitrace_otel.instrumentors.openai import apis
 from wikitrace_otel.instrumentors.openai.package import _instruments
 from wikitrace_otel.instrumentors.openai.patch import Tracer, make_wrapper, stream_helper_wrapper
 
 __all__ = ["OpenAIInstrumentor"]
-
-_logger = logging.getLogger(__name__)
-_SCOPE = "wikitrace_otel.instrumentors.openai"
 
 # (module, sync class, async class, method, API family or None for a stream helper)
 _METHODS: tuple[tuple[str, str, str, str, apis.Api | None], ...] = (
@@ -83,53 +73,16 @@ _METHODS: tuple[tuple[str, str, str, str, apis.Api | None], ...] = (
 )
 
 
-class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class OpenAIInstrumentor(PatchingInstrumentor):
     """Traces the OpenAI SDK; see the module documentation for what and how."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        # BaseInstrumentor is a singleton and __init__ runs on every OpenAIInstrumentor():
-        # keep the record of what is wrapped, or a fresh handle could not uninstrument.
-        if not hasattr(self, "_patched"):
-            self._patched: list[tuple[type, str, Any]] = []
-
-    def instrumentation_dependencies(self) -> Collection[str]:
-        """The SDK versions this instrumentor supports."""
-        return _instruments
+    _name = "openai"
+    _scope = "wikitrace_otel.instrumentors.openai"
+    _dependencies = _instruments
 
     def _instrument(self, **kwargs: Any) -> None:
-        settings = GenAISettings.resolve(**kwargs)
-        telemetry = GenAITelemetry(
-            _SCOPE,
-            settings,
-            tracer_provider=kwargs.get("tracer_provider"),
-            meter_provider=kwargs.get("meter_provider"),
-            logger_provider=kwargs.get("logger_provider"),
-        )
-        tracer = Tracer(telemetry)
+        tracer = Tracer(self._telemetry(kwargs))
         for module_name, sync_name, async_name, method, api in _METHODS:
             for class_name, is_async in ((sync_name, False), (async_name, True)):
-                self._patch(module_name, class_name, method, tracer, api, is_async)
-
-    def _patch(
-        self, module_name: str, class_name: str, method: str, tracer: Tracer, api: apis.Api | None, is_async: bool
-    ) -> None:
-        # One method that moved or vanished in some SDK release must not cost the others.
-        try:
-            cls = getattr(importlib.import_module(module_name), class_name)
-            original = cls.__dict__[method]
-        except (ImportError, AttributeError, KeyError) as exc:
-            _logger.debug("openai: not tracing %s.%s.%s (%s)", module_name, class_name, method, exc)
-            return
-        wrapper = stream_helper_wrapper if api is None else make_wrapper(tracer, api, is_async)
-        try:
-            wrap_function_wrapper(cls, method, wrapper)
-        except Exception as exc:  # noqa: BLE001 - skip this method, keep the rest
-            _logger.warning("openai: could not wrap %s.%s: %r", class_name, method, exc)
-            return
-        self._patched.append((cls, method, original))
-
-    def _uninstrument(self, **kwargs: Any) -> None:
-        while self._patched:
-            cls, method, original = self._patched.pop()
-            setattr(cls, method, original)
+                wrapper = stream_helper_wrapper if api is None else make_wrapper(tracer, api, is_async)
+                self._patch(module_name, class_name, method, wrapper)

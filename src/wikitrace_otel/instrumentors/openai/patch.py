@@ -20,9 +20,11 @@ from contextvars import ContextVar
 from typing import Any
 
 from wikitrace_otel._genai import gate
-from wikitrace_otel._genai.errors import internal_errors, report_internal_error
+from wikitrace_otel._genai.call import TracedCall, Wrapper, make_call_wrapper
+from wikitrace_otel._genai.errors import report_internal_error
 from wikitrace_otel._genai.invocation import Invocation
 from wikitrace_otel._genai.raw import AsyncRawResponseProxy, RawResponseProxy
+from wikitrace_otel._genai.request import input_content, raw_mode, request_attributes, without_raw
 from wikitrace_otel._genai.stream import AsyncTracedStream, StreamManagerProxy, TracedStream
 from wikitrace_otel._genai.telemetry import GenAITelemetry
 from wikitrace_otel.instrumentors.openai.apis import Api
@@ -31,10 +33,7 @@ from wikitrace_otel.instrumentors.openai.provider import EndpointCache
 from wikitrace_otel.semconv import gen_ai as g
 
 _inside_call: ContextVar[bool] = ContextVar("wikitrace_openai_inside_call", default=False)
-_RAW_HEADER = "X-Stainless-Raw-Response"
 _LAZY_RAW = "stream"  # with_streaming_response: the body is read only when the caller asks
-
-Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], Any]
 
 
 class Tracer:
@@ -50,30 +49,21 @@ class Tracer:
             kwargs = {**dict(zip(api.positional, args, strict=False)), **kwargs}
         endpoint = self.endpoints.for_client(getattr(instance, "_client", None))
         is_openai = endpoint.provider == g.Provider.OPENAI.value
-        attrs: dict[str, Any] = {g.GEN_AI_OPERATION_NAME: api.operation, g.GEN_AI_PROVIDER_NAME: endpoint.provider}
-        model = kwargs.get("model")
-        if isinstance(model, str) and model:
-            attrs[g.GEN_AI_REQUEST_MODEL] = model
-        if endpoint.address:
-            attrs[g.SERVER_ADDRESS] = endpoint.address
-            if endpoint.port is not None:
-                attrs[g.SERVER_PORT] = endpoint.port
+        attrs = request_attributes(
+            api.operation, endpoint.provider, kwargs.get("model"), endpoint.address, endpoint.port
+        )
         if is_openai and api.api_type:
             attrs[g.OPENAI_API_TYPE] = api.api_type
         api.request(kwargs, attrs, is_openai)
         ticket = gate.before_request(attrs, lambda: api.content(kwargs) if api.content is not None else None)
-        content = None
-        if api.content is not None and self.telemetry.settings.capture_content.enabled:
-            # Unreadable input content loses the content, not the span.
-            with internal_errors():
-                content = {k: v for k, v in api.content(kwargs).items() if v}
+        content = input_content(self.telemetry, api.content, kwargs)
         return Invocation(self.telemetry, attrs, content, ticket), is_openai
 
     def finish(
         self, api: Api, invocation: Invocation, is_openai: bool, kwargs: dict[str, Any], result: Any, is_async: bool
     ) -> Any:
         """Hand the result over: end the span now, or return a proxy that ends it later."""
-        raw = _raw_mode(kwargs)
+        raw = raw_mode(kwargs)
         if raw is not None:
             return self._raw(api, invocation, is_openai, kwargs, result, raw, is_async)
         if kwargs.get("stream") is True and api.accumulator is not None:
@@ -94,7 +84,7 @@ class Tracer:
         is_async: bool,
     ) -> Any:
         def on_parsed(parsed: Any) -> Any:
-            return self.finish(api, invocation, is_openai, _without_raw(kwargs), parsed, is_async)
+            return self.finish(api, invocation, is_openai, without_raw(kwargs), parsed, is_async)
 
         proxy_type = (
             AsyncRawResponseProxy if inspect.iscoroutinefunction(getattr(result, "parse", None)) else RawResponseProxy
@@ -118,92 +108,31 @@ class Tracer:
         return kwargs
 
 
-def _raw_mode(kwargs: dict[str, Any]) -> str | None:
-    headers = kwargs.get("extra_headers")
-    if not headers:
-        return None
-    value = headers.get(_RAW_HEADER) if isinstance(headers, dict) else None
-    return value if isinstance(value, str) else None
+class _Call(TracedCall):
+    """One traced OpenAI call; sends the keyword arguments :meth:`Tracer.prepare` gives."""
 
-
-def _without_raw(kwargs: dict[str, Any]) -> dict[str, Any]:
-    headers = {k: v for k, v in (kwargs.get("extra_headers") or {}).items() if k != _RAW_HEADER}
-    return {**kwargs, "extra_headers": headers}
-
-
-class _Call:
-    """One traced call while the SDK method runs: makes the span current, marks the context as
-    inside a traced call, and ends the span if the SDK raises (the exception propagates)."""
-
-    __slots__ = ("tracer", "api", "invocation", "is_openai", "kwargs", "is_async", "_token")
+    __slots__ = ("tracer", "api", "is_openai", "is_async")
+    inside = _inside_call
 
     def __init__(
         self, tracer: Tracer, api: Api, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any], is_async: bool
     ) -> None:
         self.tracer, self.api, self.is_async = tracer, api, is_async
-        self.kwargs = tracer.prepare(api, kwargs)
-        self.invocation, self.is_openai = tracer.start(api, instance, args, self.kwargs)
-        self._token: Any = None
+        sent = tracer.prepare(api, kwargs)
+        invocation, self.is_openai = tracer.start(api, instance, args, sent)
+        super().__init__(invocation, sent)
 
-    @classmethod
-    def begin(
-        cls, tracer: Tracer, api: Api, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any], is_async: bool
-    ) -> _Call | None:
-        """A new call, or None when it must not be traced (nested, or our own failure)."""
-        if _inside_call.get():
-            return None
-        try:
-            return cls(tracer, api, instance, args, kwargs, is_async)
-        except gate.RequestRefused:
-            raise  # a budget refused the call: nothing is sent
-        except Exception as internal:  # noqa: BLE001 - the SDK call goes ahead untraced
-            report_internal_error(internal)
-            return None
-
-    def __enter__(self) -> dict[str, Any]:
-        self._token = _inside_call.set(True)
-        self.invocation.attach()
-        return self.kwargs
-
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
-        if exc is not None:
-            self.invocation.end(exc)
-        self.invocation.detach()
-        _inside_call.reset(self._token)
-        return False  # the SDK's exception propagates unchanged
-
-    def finish(self, result: Any) -> Any:
-        """The value handed back to the caller; our failure here returns the SDK's result as is."""
-        try:
-            return self.tracer.finish(self.api, self.invocation, self.is_openai, self.kwargs, result, self.is_async)
-        except Exception as internal:  # noqa: BLE001
-            report_internal_error(internal)
-            self.invocation.end()
-            return result
+    def hand_over(self, result: Any) -> Any:
+        return self.tracer.finish(self.api, self.invocation, self.is_openai, self.kwargs, result, self.is_async)
 
 
 def make_wrapper(tracer: Tracer, api: Api, is_async: bool) -> Wrapper:
     """A wrapt wrapper tracing one SDK method of the given API family."""
 
-    def traced(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        call = _Call.begin(tracer, api, instance, args, kwargs, is_async=False)
-        if call is None:
-            return wrapped(*args, **kwargs)
-        with call as sent:
-            result = wrapped(*args, **sent)
-        return call.finish(result)
+    def begin(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Call | None:
+        return _Call.begin(tracer, api, instance, args, kwargs, is_async)
 
-    async def traced_async(
-        wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> Any:
-        call = _Call.begin(tracer, api, instance, args, kwargs, is_async=True)
-        if call is None:
-            return await wrapped(*args, **kwargs)
-        with call as sent:
-            result = await wrapped(*args, **sent)
-        return call.finish(result)
-
-    return traced_async if is_async else traced
+    return make_call_wrapper(begin, is_async)
 
 
 def stream_helper_wrapper(
