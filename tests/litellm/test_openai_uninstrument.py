@@ -1,22 +1,16 @@
-"""A gap in the OpenAI instrumentor that LiteLLM runs into: LiteLLM keeps its OpenAI clients and
-calls ``chat.completions.with_raw_response.create`` on them."""
+"""What LiteLLM relies on: it keeps its OpenAI clients and calls
+``chat.completions.with_raw_response.create`` on them, so a ``with_raw_response`` object built
+while instrumented must stop tracing once the instrumentor is removed."""
 
 from __future__ import annotations
 
 from typing import Any
-
-import pytest
 
 from wikitrace_otel.testing.fake_openai import FakeOpenAIServer
 
 MESSAGES = [{"role": "user", "content": "Hi"}]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the OpenAI instrumentor's uninstrument() leaves with_raw_response objects built while "
-    "instrumented still tracing: they hold the wrapped create",
-)
 def test_uninstrument_stops_tracing_a_kept_with_raw_response(
     instrument: Any, client: Any, fake_openai: FakeOpenAIServer, span_exporter: Any
 ) -> None:

@@ -37,6 +37,10 @@ class PatchingInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         super().__init__()
         if not hasattr(self, "_patched"):
             self._patched: list[tuple[Any, str, Any]] = []
+            # Shared by the wrappers of one instrument() call; uninstrument() turns it off. The
+            # SDKs cache bound wrapped methods (``with_raw_response`` keeps ``create``), and those
+            # copies outlive the restored attributes: they must stop tracing too.
+            self._live = [True]
 
     def instrumentation_dependencies(self) -> Collection[str]:
         """The package versions this instrumentor supports."""
@@ -75,13 +79,26 @@ class PatchingInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             self._logger.debug("%s: not tracing %s (not in this release)", self._name, where)
             return
         try:
-            wrap_function_wrapper(owner, method, wrapper)
+            wrap_function_wrapper(owner, method, _switchable(wrapper, self._live))
         except Exception as exc:  # noqa: BLE001 - skip this method, keep the rest
             self._logger.warning("%s: could not wrap %s: %r", self._name, where, exc)
             return
         self._patched.append((owner, method, original))
 
     def _uninstrument(self, **kwargs: Any) -> None:
+        self._live[0] = False
+        self._live = [True]
         while self._patched:
             owner, method, original = self._patched.pop()
             setattr(owner, method, original)
+
+
+def _switchable(wrapper: Any, live: list[bool]) -> Any:
+    """``wrapper``, passing calls straight to the SDK once ``live[0]`` is False."""
+
+    def switched(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if not live[0]:
+            return wrapped(*args, **kwargs)
+        return wrapper(wrapped, instance, args, kwargs)
+
+    return switched
