@@ -49,6 +49,10 @@ def run(store: Path, live: bool = False, out: TextIO = sys.stdout) -> int:
     spans = [s for s in read_spans(store) if s.attributes.get("session.id") == current.id]
     out.write(f"\ntrace stored in {store} ({len(spans)} spans):\n\n")
     render(spans, out)
-    out.write("\nRead it again with wikitrace_otel.store.read_spans(), or replay it into any backend with the\n")
-    out.write("OpenTelemetry Collector's otlpjsonfile receiver.\n")
+    trace_id = spans[0].trace_id if spans else "TRACE_ID"
+    out.write(
+        f"\nQuery the store with `wikitrace-otel show {trace_id} --store {store}` (or traces, stats;\n"
+        "install the [query] extra first), read it from Python with wikitrace_otel.store.read_spans(),\n"
+        "or replay it into any backend with the OpenTelemetry Collector's otlpjsonfile receiver.\n"
+    )
     return 0
