@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import collections
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -13,34 +12,12 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import StatusCode
 
 from wikitrace_otel._genai.errors import report_internal_error
+from wikitrace_otel._rolling import RollingSums
 from wikitrace_otel.alerts._alert import Alert
 from wikitrace_otel.semconv import gen_ai as g
 from wikitrace_otel.semconv import wikitrace as w
 
 _BUCKETS = 30  # an error window is kept as this many time buckets: memory is fixed
-
-
-class ErrorRate:
-    """Calls and errors over a rolling window, in fixed buckets."""
-
-    def __init__(self, window: float) -> None:
-        self.width = window / _BUCKETS
-        self.buckets: collections.deque[list[int]] = collections.deque()  # [index, calls, errors]
-        self.calls = self.errors = 0
-
-    def add(self, error: bool, now: float) -> None:
-        index = int(now / self.width)
-        while self.buckets and self.buckets[0][0] <= index - _BUCKETS:
-            _, calls, errors = self.buckets.popleft()
-            self.calls -= calls
-            self.errors -= errors
-        if not self.buckets or self.buckets[-1][0] != index:
-            self.buckets.append([index, 0, 0])
-        bucket = self.buckets[-1]
-        bucket[1] += 1
-        bucket[2] += int(error)
-        self.calls += 1
-        self.errors += int(error)
 
 
 class WatchSettings:
@@ -62,7 +39,7 @@ class AlertSpanProcessor(SpanProcessor):
 
     def __init__(self, publish: Callable[[Alert], bool], settings: Callable[[], WatchSettings | None]) -> None:
         self._publish, self._settings = publish, settings
-        self._rates: dict[str, ErrorRate] = {}
+        self._rates: dict[str, RollingSums] = {}
         self._fired: dict[str, float] = {}
         self._lock = threading.Lock()
 
@@ -112,9 +89,10 @@ class AlertSpanProcessor(SpanProcessor):
         with self._lock:
             rate = self._rates.get(service)
             if rate is None:
-                rate = self._rates[service] = ErrorRate(settings.error_window)
-            rate.add(error, now)
-            calls, errors = rate.calls, rate.errors
+                rate = self._rates[service] = RollingSums(settings.error_window, _BUCKETS)
+            rate.roll(now)
+            rate.add(1, int(error), now)
+            calls, errors = int(rate.first), int(rate.second)
             firing = error and calls >= settings.min_calls and errors / calls >= (settings.error_rate or 0)
             if firing and now - self._fired.get(service, 0.0) < settings.cooldown:
                 firing = False

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from wikitrace_otel._rolling import RollingSums
 from wikitrace_otel.budgets._budget import BudgetExceeded, OnExceed, Tally, validate_limits
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
@@ -86,55 +87,33 @@ class BudgetRule:
 
 
 class _Spend:
-    """One key's spend under one rule: a rolling window of buckets, or a running total."""
+    """One key's spend under one rule: a rolling window, or a running total."""
 
-    __slots__ = ("tally", "buckets", "width")
+    __slots__ = ("tally", "window")
 
     def __init__(self, rule: BudgetRule) -> None:
         self.tally = Tally(rule.usd, rule.tokens)
-        self.width = rule.seconds / _BUCKETS if rule.seconds else None
-        self.buckets: collections.deque[list[float]] = collections.deque()  # [index, usd, tokens]
+        self.window = RollingSums(rule.seconds, _BUCKETS) if rule.seconds else None
 
     def roll(self, now: float) -> None:
-        """Forget buckets that left the window; a key back under its limit may cross again."""
-        if self.width is None:
+        """Forget spend that left the window; a key back under its limit may cross again."""
+        window, tally = self.window, self.tally
+        if window is None:
             return
-        oldest = int(now / self.width) - _BUCKETS + 1
-        tally, buckets = self.tally, self.buckets
-        while buckets and buckets[0][0] < oldest:
-            _, usd, tokens = buckets.popleft()
-            tally.spent -= usd
-            tally.used_tokens -= int(tokens)
-        if not buckets:
-            tally.spent, tally.used_tokens = 0.0, 0
+        window.roll(now)
+        tally.spent, tally.used_tokens = window.first, round(window.second)
         if tally.exceeded and not tally.over(tally.spent, tally.used_tokens):
             tally.exceeded = tally.warned = False
 
     def add(self, usd: float, tokens: int, at: float) -> None:
         tally = self.tally
-        tally.spent += usd
-        tally.used_tokens += tokens
         tally.calls += 1
-        if self.width is None:
+        if self.window is None:
+            tally.spent += usd
+            tally.used_tokens += tokens
             return
-        index = int(at / self.width)
-        if self.buckets and self.buckets[-1][0] == index:
-            bucket = self.buckets[-1]
-            bucket[1] += usd
-            bucket[2] += tokens
-        elif not self.buckets or index > self.buckets[-1][0]:
-            self.buckets.append([index, usd, tokens])
-        else:  # an older span (restored from the store out of order): file it where it belongs
-            self._insert(index, usd, tokens)
-
-    def _insert(self, index: int, usd: float, tokens: int) -> None:
-        for bucket in self.buckets:
-            if bucket[0] == index:
-                bucket[1] += usd
-                bucket[2] += tokens
-                return
-        self.buckets.append([index, usd, tokens])
-        self.buckets = collections.deque(sorted(self.buckets))
+        self.window.add(usd, tokens, at)
+        tally.spent, tally.used_tokens = self.window.first, round(self.window.second)
 
 
 @dataclass
