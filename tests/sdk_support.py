@@ -13,9 +13,13 @@
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from operator import attrgetter
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import pytest
@@ -189,3 +193,23 @@ def fake_server_fixtures(name: str, running_server: Callable[[], Iterator[Server
         return server
 
     return session_server, reset_server
+
+
+def clean_env(server: Any, **extra: str) -> dict[str, str]:
+    """The parent's environment for a child interpreter: no OTEL_/WIKITRACE_ settings, and the
+    fake server ``server`` named as OpenAI; ``extra`` variables added."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "WIKITRACE_"))}
+    env["WIKITRACE_GENAI_PROVIDER_HOSTS"] = f"127.0.0.1:{server.port}=openai"
+    env.update(extra)
+    return env
+
+
+def instrument_command() -> list[str]:
+    """``opentelemetry-instrument`` of this interpreter's environment, then the interpreter."""
+    script = Path(sys.executable).with_name("opentelemetry-instrument")
+    if not script.exists():
+        found = shutil.which("opentelemetry-instrument")
+        if found is None:
+            pytest.fail("opentelemetry-instrument is not installed next to the interpreter")
+        script = Path(found)
+    return [str(script), sys.executable]

@@ -4,7 +4,6 @@ through the local store, and queued alerts are delivered at exit."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -16,6 +15,7 @@ import pytest
 from budget_support import MODEL, PRICES
 from webhook import WebhookServer, webhook_server
 
+from sdk_support import clean_env, instrument_command
 from wikitrace_otel.testing.fake_openai import FakeOpenAIServer
 
 APP = """
@@ -41,13 +41,6 @@ def hooks() -> Iterator[WebhookServer]:
         yield server
 
 
-def environment(server: FakeOpenAIServer, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "WIKITRACE_"))}
-    env["WIKITRACE_GENAI_PROVIDER_HOSTS"] = f"127.0.0.1:{server.port}=openai"
-    env.update(extra)
-    return env
-
-
 def run(source: str, cwd: Path, env: dict[str, str], *args: str) -> Any:
     script = cwd / "app.py"
     script.write_text(textwrap.dedent(source))
@@ -60,7 +53,7 @@ def run(source: str, cwd: Path, env: dict[str, str], *args: str) -> Any:
 
 def test_daily_spend_survives_a_restart(fake_openai: FakeOpenAIServer, tmp_path: Path) -> None:
     source = APP.format(store=str(tmp_path / "store"), prices=PRICES, base_url=fake_openai.base_url, model=MODEL)
-    env = environment(fake_openai)
+    env = clean_env(fake_openai)
     first = run(source, tmp_path, env, "alice", "alice", "alice", "bob")
     assert first == {"alice": ["sent", "sent", "refused"], "bob": ["sent"]}
     # A new process: alice's $0.036 of today is read back from the store; bob has $0.018.
@@ -74,7 +67,7 @@ def test_alert_variables_are_picked_up_and_flushed_at_exit(
     fake_openai: FakeOpenAIServer, tmp_path: Path, hooks: WebhookServer
 ) -> None:
     source = APP.format(store=str(tmp_path / "store"), prices=PRICES, base_url=fake_openai.base_url, model=MODEL)
-    env = environment(fake_openai, WIKITRACE_ALERT_WEBHOOK=hooks.url("/hook"), WIKITRACE_ALERT_SECRET="k")
+    env = clean_env(fake_openai, WIKITRACE_ALERT_WEBHOOK=hooks.url("/hook"), WIKITRACE_ALERT_SECRET="k")
     run(source, tmp_path, env, "dora", "dora")  # exits right after crossing: the alert goes out at exit
     received = hooks.wait_for(1)
     kinds = sorted(r.json["kind"] for r in received)
@@ -95,10 +88,6 @@ def test_a_bad_rule_fails_install_before_anything_is_set_up() -> None:
 def test_zero_code_picks_up_the_alert_variables(
     fake_openai: FakeOpenAIServer, tmp_path: Path, hooks: WebhookServer
 ) -> None:
-    import shutil
-
-    command = shutil.which("opentelemetry-instrument", path=str(Path(sys.executable).parent))
-    assert command is not None, "opentelemetry-instrument is not installed next to the interpreter"
     app = f"""
 import openai, wikitrace_otel
 client = openai.OpenAI(base_url={fake_openai.base_url!r}, api_key="sk-test", max_retries=0)
@@ -106,9 +95,9 @@ with wikitrace_otel.budget(tokens=10, name="zero-code cap", on_exceed="silent"):
     client.chat.completions.create(model="gpt-4o", messages=[{{"role": "user", "content": "hi"}}])
 """
     (tmp_path / "app.py").write_text(textwrap.dedent(app))
-    env = environment(fake_openai, WIKITRACE_ALERT_WEBHOOK=hooks.url("/hook"), WIKITRACE_DIR=str(tmp_path / "s"))
+    env = clean_env(fake_openai, WIKITRACE_ALERT_WEBHOOK=hooks.url("/hook"), WIKITRACE_DIR=str(tmp_path / "s"))
     done = subprocess.run(
-        [command, sys.executable, "app.py"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+        [*instrument_command(), "app.py"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
     (received,) = hooks.wait_for(1)

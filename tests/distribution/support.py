@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -15,7 +14,10 @@ from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from sdk_support import clean_env
 from wikitrace_otel.testing.fake_openai import FakeOpenAIServer
+
+__all__ = ["app_source", "clean_env", "exported_spans", "otlp_collector", "python", "run"]
 
 # The program every test runs: one chat call and one embeddings call inside a session.
 APP = """
@@ -31,14 +33,6 @@ with {session}:
 def app_source(server: FakeOpenAIServer, setup: str = "", session: str = "open('/dev/null')") -> str:
     """The test program, with optional setup code and session expression."""
     return textwrap.dedent(APP.format(setup=setup, base_url=server.base_url, session=session))
-
-
-def clean_env(server: FakeOpenAIServer, **extra: str) -> dict[str, str]:
-    """The parent's environment without OTEL_/WIKITRACE_ settings, the fake server named as OpenAI."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "WIKITRACE_"))}
-    env["WIKITRACE_GENAI_PROVIDER_HOSTS"] = f"127.0.0.1:{server.port}=openai"
-    env.update(extra)
-    return env
 
 
 def run(args: list[str], cwd: Path, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:

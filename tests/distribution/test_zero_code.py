@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-import sys
 from pathlib import Path
 
-import pytest
 from support import app_source, clean_env, exported_spans, otlp_collector, run
 
+from sdk_support import instrument_command
 from wikitrace_otel.store import read_spans
 from wikitrace_otel.testing.fake_openai import FakeOpenAIServer
-
-
-def instrument_command() -> list[str]:
-    script = Path(sys.executable).with_name("opentelemetry-instrument")
-    if not script.exists():
-        found = shutil.which("opentelemetry-instrument")
-        if found is None:
-            pytest.fail("opentelemetry-instrument is not installed next to the interpreter")
-        script = Path(found)
-    return [str(script), sys.executable]
 
 
 def test_plain_program_is_traced_into_the_local_store(fake_openai: FakeOpenAIServer, tmp_path: Path) -> None:
