@@ -11,18 +11,18 @@ from wikitrace_otel.semconv import gen_ai as g
 from wikitrace_otel.semconv import wikitrace as w
 
 if TYPE_CHECKING:
+    from wikitrace_otel.budgets._budget import Budget
     from wikitrace_otel.budgets._rules import Crossing
 
 
-def budget_crossed(
-    name: str, state: dict[str, Any], exceeded: bool, values: Mapping[str, Any], span_context: SpanContext | None
-) -> None:
+def budget_crossed(budget: Budget, exceeded: bool, values: Mapping[str, Any], span_context: SpanContext | None) -> None:
     """A ``with budget()`` crossed its limit (``exceeded``) or its warning line."""
     what = "exceeded" if exceeded else "warning"
-    title = f"Budget {name!r} {'exceeded' if exceeded else 'nearly spent'}: {_amount(state)}"
+    state = budget.describe()
+    title = f"Budget {budget.name!r} {'exceeded' if exceeded else 'nearly spent'}: {_amount(state)}"
     # Budget names repeat across blocks (a loop opening budget(name="step")): the key includes
     # the object identity so each block alerts once.
-    _publish(what, title, state, values, span_context, key=f"budget.{what}:{name}:{state.get('id', '')}")
+    _publish(what, title, state, values, span_context, key=f"budget.{what}:{budget.name}:{id(budget)}")
 
 
 def rule_crossed(crossing: Crossing, values: Mapping[str, Any], span_context: SpanContext | None) -> None:
@@ -71,7 +71,7 @@ def _publish(
             kind=f"budget.{what}",
             title=title,
             severity="critical" if what == "exceeded" else "warning",
-            details={k: v for k, v in state.items() if k != "id"},
+            details=state,
             service=_text(values.get("service.name")),
             user=_text(values.get(w.USER_ID)),
             session=_text(values.get(w.SESSION_ID)),

@@ -283,7 +283,6 @@ class Budget:
         """The budget's state, for alerts and logs."""
         tally = self._tally  # as charged so far: called while charges are being applied
         return {
-            "id": id(self),
             "name": self.name,
             "spent_usd": tally.spent,
             "limit_usd": self.usd,

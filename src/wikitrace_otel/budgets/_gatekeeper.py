@@ -148,7 +148,7 @@ class BudgetGate:
         for budget in budgets:
             crossed, warned = budget.charge(usd, tokens, admitted=admitted)
             if crossed or warned:
-                _alerting.budget_crossed(budget.name, budget.describe(), crossed, values(), span_context)
+                _alerting.budget_crossed(budget, crossed, values(), span_context)
             if budget.is_exceeded():
                 exceeded = budget.name  # the innermost exceeded budget wins
         if keys and self.book is not None:
