@@ -1,6 +1,7 @@
 """Two running sums over a rolling time window, kept in a fixed number of buckets, so memory
 stays the same whatever the rate of additions. Budget rules use it for spend per key, alerts
-for calls and errors per service."""
+for calls and errors per service. Whole-number amounts (pico-dollars, tokens, counts) stay
+integers, so their sums are exact however many additions there are."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ class RollingSums:
         self.width = window / buckets
         self.count = buckets
         self.buckets: collections.deque[list[float]] = collections.deque()  # [index, first, second]
-        self.first = 0.0
-        self.second = 0.0
+        self.first: float = 0
+        self.second: float = 0
 
     def roll(self, now: float) -> None:
         """Drop the buckets that left the window ending at ``now``."""
@@ -33,7 +34,7 @@ class RollingSums:
             self.first -= first
             self.second -= second
         if not buckets:  # no rounding drift left behind an empty window
-            self.first = self.second = 0.0
+            self.first = self.second = 0
 
     def add(self, first: float, second: float, at: float) -> None:
         """Add both amounts at time ``at``."""
@@ -44,7 +45,7 @@ class RollingSums:
         if buckets and buckets[-1][0] == index:
             bucket = buckets[-1]
         elif not buckets or index > buckets[-1][0]:
-            bucket = [index, 0.0, 0.0]
+            bucket = [index, 0, 0]
             buckets.append(bucket)
         else:
             bucket = self._older_bucket(index)
@@ -55,6 +56,6 @@ class RollingSums:
         for bucket in self.buckets:
             if bucket[0] == index:
                 return bucket
-        bucket = [index, 0.0, 0.0]
+        bucket = [index, 0, 0]
         self.buckets = collections.deque(sorted([*self.buckets, bucket]))
         return bucket

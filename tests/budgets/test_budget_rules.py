@@ -95,6 +95,17 @@ def test_a_rolling_window_forgets_old_spend() -> None:
     assert book.spent(0, "erin", now=now + 300)[0] == pytest.approx(0.2)
 
 
+def test_spend_sums_are_exact_over_many_small_charges() -> None:
+    book = RuleBook([wt.BudgetRule(usd=100.0, per="user.id", window="1d"), wt.BudgetRule(usd=100.0, per="user.id")])
+    now = time.time()
+    keys = book.keys({"user.id": "gina"})
+    for second in range(1000):
+        book.charge(keys, 0.001, 1, at=now - 1000 + second)
+    # A float sum of a thousand 0.001s is 1.0000000000000007; whole pico-dollars give exactly 1.
+    assert book.spent(0, "gina", now=now) == (1.0, 1000)
+    assert book.spent(1, "gina", now=now) == (1.0, 1000)
+
+
 def test_a_key_back_under_its_limit_may_spend_again() -> None:
     book = RuleBook([wt.BudgetRule(usd=1.0, per="user.id", window="1h")])
     now = time.time()
@@ -193,7 +204,7 @@ def test_charges_of_other_instrumentations_are_queued_and_applied_before_they_ma
     with wt.budget(usd=1.4) as b:
         for _ in range(1500):  # more than the queue holds: part is applied inline, the rest later
             other.start_span("chat", attributes=usage).end()
-        assert b.calls == 1500 and b.spent == pytest.approx(1.5) and b.exceeded
+        assert b.calls == 1500 and b.spent == 1.5 and b.exceeded  # exact: no float drift over 1,500 charges
         with pytest.raises(wt.BudgetExceeded):
             chat(client)
     assert not [r for r in fake_openai.requests if r.method == "POST"]

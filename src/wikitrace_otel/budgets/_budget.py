@@ -76,19 +76,35 @@ def validate_limits(usd: float | None, tokens: int | None, on_exceed: str, warn_
         raise ValueError(f"warn_at={warn_at!r}: expected a fraction between 0 and 1 (e.g. 0.8), or None")
 
 
+UNITS_PER_USD = 10**12
+
+
+def to_units(usd: float | None) -> int:
+    """Dollars as whole pico-dollars, the unit spend is summed in."""
+    return round(usd * UNITS_PER_USD) if usd else 0
+
+
 class Tally:
     """Dollars, tokens and calls charged against one limit, with the crossing bookkeeping
-    shared by :class:`Budget` and the per-key state of budget rules. Callers hold the lock."""
+    shared by :class:`Budget` and the per-key state of budget rules. Callers hold the lock.
 
-    __slots__ = ("usd", "tokens", "spent", "used_tokens", "calls", "exceeded", "warned")
+    Dollars are summed as whole pico-dollars (``units``), so a thousand charges of $0.001 come
+    to exactly $1 rather than drifting in the last digits, as a float sum would."""
+
+    __slots__ = ("usd", "tokens", "units", "used_tokens", "calls", "exceeded", "warned")
 
     def __init__(self, usd: float | None, tokens: int | None) -> None:
         self.usd, self.tokens = usd, tokens
-        self.spent = 0.0
+        self.units = 0
         self.used_tokens = 0
         self.calls = 0
         self.exceeded = False
         self.warned = False
+
+    @property
+    def spent(self) -> float:
+        """Dollars charged so far."""
+        return self.units / UNITS_PER_USD
 
     def over(self, spent: float, used_tokens: int) -> bool:
         """True when these amounts reach a limit."""
@@ -223,7 +239,7 @@ class Budget:
                 self.in_flight -= 1
             tally = self._tally
             tally.calls += 1
-            tally.spent += usd or 0.0
+            tally.units += to_units(usd)
             tally.used_tokens += tokens
             crossed = not tally.exceeded and tally.over(tally.spent, tally.used_tokens)
             if crossed:

@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from wikitrace_otel._rolling import RollingSums
-from wikitrace_otel.budgets._budget import BudgetExceeded, OnExceed, Tally, validate_limits
+from wikitrace_otel.budgets._budget import BudgetExceeded, OnExceed, Tally, to_units, validate_limits
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -101,7 +101,7 @@ class _Spend:
         if window is None:
             return
         window.roll(now)
-        tally.spent, tally.used_tokens = window.first, round(window.second)
+        tally.units, tally.used_tokens = round(window.first), round(window.second)
         if tally.exceeded and not tally.over(tally.spent, tally.used_tokens):
             tally.exceeded = tally.warned = False
 
@@ -109,11 +109,11 @@ class _Spend:
         tally = self.tally
         tally.calls += 1
         if self.window is None:
-            tally.spent += usd
+            tally.units += to_units(usd)
             tally.used_tokens += tokens
             return
-        self.window.add(usd, tokens, at)
-        tally.spent, tally.used_tokens = self.window.first, round(self.window.second)
+        self.window.add(to_units(usd), tokens, at)
+        tally.units, tally.used_tokens = round(self.window.first), round(self.window.second)
 
 
 @dataclass
