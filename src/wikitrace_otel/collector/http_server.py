@@ -298,7 +298,7 @@ class _Handler(BaseHTTPRequestHandler):
         value = self.headers.get("Content-Length")
         if value is None:
             raise HttpError(411, "Content-Length required", close=True)
-        if not value.strip().isdigit():
+        if not (value.strip().isascii() and value.strip().isdigit()):  # isdigit() alone takes "²"
             raise HttpError(400, "invalid Content-Length", close=True)
         length = int(value)
         if length > self.server.max_body_bytes:

@@ -167,9 +167,10 @@ def parse_json(signal: Signal, body: bytes) -> Message:
     if not isinstance(document, dict):
         raise BadRequestError("the JSON body must be an object")
     message = signal.request()
+    # SystemError: protobuf's C parser raises it for a lone surrogate where an enum name belongs.
     try:
         json_format.ParseDict(_fix_ids(document), message, ignore_unknown_fields=True)
-    except (json_format.ParseError, ValueError, TypeError, RecursionError, binascii.Error) as exc:
+    except (json_format.ParseError, ValueError, TypeError, RecursionError, binascii.Error, SystemError) as exc:
         raise BadRequestError(f"invalid OTLP/JSON {signal.request.DESCRIPTOR.name}: {exc}") from None
     return message
 

@@ -81,6 +81,9 @@ def _read_record(stream: BinaryIO) -> bytes | None:
     if len(header) < HEADER.size:
         return None
     length, crc = HEADER.unpack(header)
+    # A damaged header may declare gigabytes: never ask for more than the file still holds.
+    if length > os.fstat(stream.fileno()).st_size - stream.tell():
+        return None
     payload = stream.read(length)
     if len(payload) < length or zlib.crc32(payload) != crc:
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import time
 from collections.abc import Mapping
@@ -16,6 +17,9 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$", re.IGNORECAS
 _UNIT_NS: Final = {"ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9, "d": 86400 * 10**9, "w": 604800 * 10**9}
 # Parameters /api/stats passes along with the filter's own.
 _IGNORED_PARAMS: Final = frozenset({"by"})
+# Stored times are signed 64-bit nanoseconds; bounds beyond them select the same spans as these.
+_EARLIEST_NS: Final = -(2**63)
+_LATEST_NS: Final = 2**63 - 1
 
 
 def parse_duration(text: str) -> int:
@@ -27,7 +31,10 @@ def parse_duration(text: str) -> int:
     match = _DURATION.match(text)
     if not match:
         raise ValueError(f"not a duration: {text!r} (use e.g. 30m, 1h, 7d)")
-    return int(float(match.group(1)) * _UNIT_NS[match.group(2).lower()])
+    nanoseconds = float(match.group(1)) * _UNIT_NS[match.group(2).lower()]
+    if not math.isfinite(nanoseconds):
+        raise ValueError(f"not a duration: {text!r} is too long")
+    return int(nanoseconds)
 
 
 def parse_time(text: str, now_ns: int | None = None) -> int:
@@ -96,6 +103,10 @@ class TraceFilter:
             raise ValueError(f"limit must be a whole number from 1 to {MAX_LIMIT}, got {self.limit!r}")
         if self.since is not None and self.until is not None and self.since > self.until:
             raise ValueError("since is later than until")
+        for bound in ("since", "until"):
+            value = getattr(self, bound)
+            if value is not None and not _EARLIEST_NS <= value <= _LATEST_NS:
+                object.__setattr__(self, bound, min(max(value, _EARLIEST_NS), _LATEST_NS))
 
     @classmethod
     def from_params(cls, params: Mapping[str, str], now_ns: int | None = None) -> TraceFilter:
