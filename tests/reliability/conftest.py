@@ -3,7 +3,7 @@
 Every test here runs at two sizes. CI runs the small one, which keeps the whole directory to a
 few minutes on two cores; ``python bench/reliability.py`` runs the full one (the figures quoted in
 BENCHMARKS.md, e.g. 100,000 instrumented calls, a 30 s overload) by setting
-``WIKITRACE_RELIABILITY=full``. Ask for a size with :func:`sized`.
+``WIKITRACE_RELIABILITY=full``. Ask for a size with ``reliability_sizes.sized``.
 
 When ``WIKITRACE_RELIABILITY_REPORT`` names a file, each test appends what it tried and what held
 to it as one JSON line, through the ``outcome`` fixture; ``bench/reliability.py`` sums those
@@ -13,21 +13,12 @@ lines into the summary in BENCHMARKS.md.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-# Read at import: the autouse fixture in tests/conftest.py clears WIKITRACE_* variables per test.
-FULL = os.environ.get("WIKITRACE_RELIABILITY", "").strip().lower() == "full"
-_REPORT = os.environ.get("WIKITRACE_RELIABILITY_REPORT", "")
-
-
-def sized(ci: int, full: int) -> int:
-    """The size of a reliability run: ``ci`` normally, ``full`` under ``WIKITRACE_RELIABILITY=full``."""
-    return full if FULL else ci
+from reliability_sizes import FULL, REPORT
 
 
 @pytest.fixture
@@ -39,10 +30,10 @@ def outcome(request: pytest.FixtureRequest) -> Callable[..., None]:
     """
 
     def record(**counts: Any) -> None:
-        if not _REPORT:
+        if not REPORT:
             return
         line = {"test": request.node.nodeid, "full": FULL, **counts}
-        with Path(_REPORT).open("a", encoding="utf-8") as report:
+        with Path(REPORT).open("a", encoding="utf-8") as report:
             report.write(json.dumps(line) + "\n")
 
     return record

@@ -15,11 +15,8 @@
 from __future__ import annotations
 
 import base64
-import importlib.util
 import random
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from google.protobuf import json_format
@@ -29,21 +26,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from opentelemetry.sdk.trace.id_generator import IdGenerator
-
-
-def _load_reliability_conftest() -> Any:
-    # Several conftest modules share the name "conftest"; load this directory's one under its own name.
-    name = "wikitrace_reliability_conftest"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("conftest.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules[name] = module
-    return sys.modules[name]
-
-
-sized = _load_reliability_conftest().sized
+from reliability_sizes import sized
 
 PROFILE = "wikitrace-fuzz"
 settings.register_profile(

@@ -34,6 +34,12 @@ _logger = logging.getLogger(__name__)
 
 PROTOBUF: Final = "application/x-protobuf"
 JSON: Final = "application/json"
+# After refusing a request whose body was not read, the server reads and discards what the
+# client is still sending (at most this much, for at most this long) before it closes; closing
+# with unread data makes the kernel reset the connection, and a client still sending its body
+# would then never see the answer (RFC 9112, section 9.6).
+_DRAIN_BYTES: Final = 64 * 1024 * 1024
+_DRAIN_SECONDS: Final = 2.0
 _GRPC_CODE_FOR_HTTP: Final = {400: 3, 401: 16, 404: 5, 405: 12, 411: 3, 413: 8, 415: 3, 429: 8, 503: 14}
 
 
@@ -160,6 +166,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.busy(1)
         started = time.perf_counter()
         self._json_errors = True
+        self._unread_body = self._announces_body()
         try:
             status, body, content_type = route()
             self._send(status, body, content_type, {}, False)
@@ -188,9 +195,32 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = close
         try:
             self.wfile.write(_raw_response(status, body, content_type, headers, close))
+            if close and self._unread_body:
+                self._drain_before_close()
         except OSError as exc:  # the client is gone: nothing left to tell it
             _logger.debug("could not answer %s: %s", self.client_address[0], exc)
             self.close_connection = True
+
+    def _announces_body(self) -> bool:
+        if (self.headers.get("Transfer-Encoding") or "").strip().lower() == "chunked":
+            return True
+        length = (self.headers.get("Content-Length") or "").strip()
+        return length.isascii() and length.isdigit() and int(length) > 0
+
+    def _drain_before_close(self) -> None:
+        """Half-close, then discard the rest of the request body (bounded in bytes and time)."""
+        self.connection.shutdown(socket.SHUT_WR)
+        deadline = time.monotonic() + _DRAIN_SECONDS
+        drained = 0
+        while drained < _DRAIN_BYTES:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self.connection.settimeout(left)
+            chunk = self.connection.recv(256 * 1024)
+            if not chunk:
+                return
+            drained += len(chunk)
 
     def _send_error(self, exc: HttpError) -> None:
         headers = dict(exc.headers)
@@ -308,10 +338,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self, declared: int | None) -> bytes:
         if declared is None:
-            return _read_chunked(self.rfile, self.server.max_body_bytes)
-        body = self.rfile.read(declared)
-        if len(body) < declared:
-            raise HttpError(400, "the body ended early", close=True)
+            body = _read_chunked(self.rfile, self.server.max_body_bytes)
+        else:
+            body = self.rfile.read(declared)
+            if len(body) < declared:
+                raise HttpError(400, "the body ended early", close=True)
+        self._unread_body = False
         return body
 
 
