@@ -17,17 +17,17 @@ replacing the manifest. Merged parts leave the manifest at once but stay on disk
 from __future__ import annotations
 
 import contextlib
-import csv
 import json
 import os
 import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
+from wikitrace_otel.query._columns import Columns
 from wikitrace_otel.query._rows import COLUMNS
 
 FORMAT: Final = 1
@@ -111,23 +111,26 @@ class PartStore:
         finally:
             os.close(fd)
 
-    def write_part(self, connection: Any, rows: Sequence[tuple[Any, ...]], level: int = 0) -> dict[str, Any]:
-        """Write ``rows`` as a new part (not yet published); returns its manifest entry."""
+    def new_part(self, columns: Columns) -> tuple[str, Path]:
+        """Name a new part and write its rows as the CSV file :meth:`load_part` reads; returns both."""
         name = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"
-        # A CSV file is the fastest way in without pandas or pyarrow: the csv module writes it in C and
-        # DuckDB reads it in parallel (list parameters take as long and twice the memory). CRLF rows
-        # make the writer quote any field holding a CR or LF; an empty field reads as NULL.
+        # A CSV file is the fastest way in without pandas or pyarrow: Columns writes it column by
+        # column with C-level joins and DuckDB reads it in parallel (list parameters take longer and
+        # twice the memory). CRLF rows; an empty field reads as NULL.
         load = self.tmp_dir / f"{name}.csv"
         try:
-            # errors="replace": a lone surrogate (valid in JSON text, not in UTF-8) becomes "?".
-            with open(load, "w", newline="", encoding="utf-8", errors="replace") as stream:
-                csv.writer(stream, lineterminator="\r\n").writerows(rows)
-            source = f"read_csv({sql_string(str(load))}, {_CSV_OPTIONS})"
-            self._copy(connection, f"SELECT * FROM {source}", name)
+            columns.write_csv(load)
+        except BaseException:
+            load.unlink(missing_ok=True)
+            raise
+        return name, load
+
+    def load_part(self, connection: Any, load: Path, name: str) -> None:
+        """Turn the CSV file of :meth:`new_part` into the part ``name`` (not yet published), and delete it."""
+        try:
+            self._copy(connection, f"SELECT * FROM read_csv({sql_string(str(load))}, {_CSV_OPTIONS})", name)
         finally:
             load.unlink(missing_ok=True)
-        batches = [row[-1] for row in rows]
-        return {"name": name, "rows": len(rows), "level": level, "min_batch": min(batches), "max_batch": max(batches)}
 
     def merge(self, connection: Any, manifest: dict[str, Any]) -> bool:
         """Merge one full level of parts into a part of the next level; False when none is full."""

@@ -75,15 +75,15 @@ CLICKHOUSE_EXPRESSIONS: Final[Mapping[str, str]] = {
 KIND_NAMES: Final = ("Unspecified", "Internal", "Server", "Client", "Producer", "Consumer")
 STATUS_NAMES: Final = ("Unset", "Ok", "Error")
 
-_INPUT: Final = (g.GEN_AI_USAGE_INPUT_TOKENS, legacy.PROMPT_TOKENS)
-_OUTPUT: Final = (g.GEN_AI_USAGE_OUTPUT_TOKENS, legacy.COMPLETION_TOKENS)
-_CACHE_READ: Final = (g.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, legacy.CACHE_READ_INPUT_TOKENS)
-_CACHE_WRITE: Final = (
+INPUT_KEYS: Final = (g.GEN_AI_USAGE_INPUT_TOKENS, legacy.PROMPT_TOKENS)
+OUTPUT_KEYS: Final = (g.GEN_AI_USAGE_OUTPUT_TOKENS, legacy.COMPLETION_TOKENS)
+CACHE_READ_KEYS: Final = (g.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, legacy.CACHE_READ_INPUT_TOKENS)
+CACHE_WRITE_KEYS: Final = (
     g.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
     g.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
     legacy.CACHE_CREATION_INPUT_TOKENS,
 )
-_REASONING: Final = (g.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,)
+REASONING_KEYS: Final = (g.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,)
 # Attributes whose text `--search` looks through: the GenAI content attributes, the decorators'
 # arguments and results, and OpenInference's input/output values (Phoenix-style instrumentations).
 CONTENT_KEYS: Final = (
@@ -112,17 +112,17 @@ INDEXED_KEYS: Final = frozenset(
         w.GEN_AI_USAGE_COST,
         w.SESSION_ID,
         w.USER_ID,
-        *_INPUT,
-        *_OUTPUT,
-        *_CACHE_READ,
-        *_CACHE_WRITE,
-        *_REASONING,
+        *INPUT_KEYS,
+        *OUTPUT_KEYS,
+        *CACHE_READ_KEYS,
+        *CACHE_WRITE_KEYS,
+        *REASONING_KEYS,
         *CONTENT_KEYS,
     }
 )
 """The attributes the index reads (the rest is only stored)."""
 # Not model calls even when they name a model (an agent span may carry its model and totals).
-_NOT_MODEL_CALLS: Final = frozenset({"invoke_agent", "invoke_workflow", "execute_tool", "retrieval", "create_agent"})
+NOT_MODEL_CALLS: Final = frozenset({"invoke_agent", "invoke_workflow", "execute_tool", "retrieval", "create_agent"})
 
 
 def build_row(
@@ -132,7 +132,7 @@ def build_row(
     source: tuple[str, int],
     batch: int,
 ) -> tuple[Any, ...]:
-    """One index row.
+    """One index row (the indexer builds the same values column by column, see ``_decode``).
 
     Args:
         span: (trace id, span id, parent id or None, trace state, flags, name, OTLP kind,
@@ -155,74 +155,89 @@ def build_row(
         flags or None,
         _clean(name),
         KIND_NAMES[kind] if 0 <= kind < len(KIND_NAMES) else KIND_NAMES[0],
-        _clean(service) if service else None,
+        service_column(service),
         scope or None,
         scope_version or None,
         STATUS_NAMES[code] if 0 <= code < len(STATUS_NAMES) else STATUS_NAMES[0],
         _clean(message) or None,
     )
-    return head + (_genai_columns(attributes) if attributes else _NO_GENAI) + source + (batch,)
+    return head + genai_columns(attributes) + source + (batch,)
 
 
-_NO_GENAI: Final = (None, None, None, None, False, None, None, None, None, None, None, None, None, None, None)
+def service_column(service: str | None) -> str | None:
+    """The ServiceName value of a resource's ``service.name``."""
+    return _clean(service) if service else None
+
+
+NO_GENAI: Final = (None, None, None, None, False, None, None, None, None, None, None, None, None, None, None)
+""":func:`genai_columns` of a span without indexed attributes."""
 _CONTENT_SET: Final = frozenset(CONTENT_KEYS)
-_USAGE_KEYS: Final = frozenset((*_INPUT, *_OUTPUT, *_CACHE_READ, *_CACHE_WRITE, *_REASONING))
+_USAGE_KEYS: Final = frozenset((*INPUT_KEYS, *OUTPUT_KEYS, *CACHE_READ_KEYS, *CACHE_WRITE_KEYS, *REASONING_KEYS))
+_NO_USAGE: Final = (None, None, None, None, None)
+CARRIED_COST_KEYS: Final = (w.GEN_AI_USAGE_COST_AMOUNT, w.GEN_AI_USAGE_COST)
 
 
-def _genai_columns(attributes: dict[str, Any]) -> tuple[Any, ...]:
-    """OperationName ... Content (see :data:`COLUMNS`)."""
-    operation = _text(attributes, g.GEN_AI_OPERATION_NAME)
-    request_model = _text(attributes, g.GEN_AI_REQUEST_MODEL)
-    response_model = _text(attributes, g.GEN_AI_RESPONSE_MODEL)
+def genai_columns(attributes: dict[str, Any]) -> tuple[Any, ...]:
+    """The columns OperationName ... Content (see :data:`COLUMNS`) of a span's indexed attributes.
+
+    The reference, span by span: the indexer computes the same values a group of spans at a time
+    (``_genai_block.genai_block``), and a test holds the two equal.
+    """
+    if not attributes:
+        return NO_GENAI
+    get = attributes.get
+    operation = text_value(get(g.GEN_AI_OPERATION_NAME))
+    request_model = text_value(get(g.GEN_AI_REQUEST_MODEL))
+    response_model = text_value(get(g.GEN_AI_RESPONSE_MODEL))
     model_call = operation in PRICED_OPERATIONS or (
-        operation not in _NOT_MODEL_CALLS and bool(request_model or response_model)
+        operation not in NOT_MODEL_CALLS and bool(request_model or response_model)
     )
-    cost = _cost(attributes) if model_call else _number(attributes, (w.GEN_AI_USAGE_COST_AMOUNT, w.GEN_AI_USAGE_COST))
+    cost = _cost(attributes) if model_call else number(attributes, CARRIED_COST_KEYS)
     usage = (
-        (
-            _integer(attributes, _INPUT),
-            _integer(attributes, _OUTPUT),
-            _integer(attributes, _CACHE_READ),
-            _integer(attributes, _CACHE_WRITE),
-            _integer(attributes, _REASONING),
+        _NO_USAGE
+        if _USAGE_KEYS.isdisjoint(attributes)
+        else (
+            integer(attributes, INPUT_KEYS),
+            integer(attributes, OUTPUT_KEYS),
+            integer(attributes, CACHE_READ_KEYS),
+            integer(attributes, CACHE_WRITE_KEYS),
+            integer(attributes, REASONING_KEYS),
         )
-        if not _USAGE_KEYS.isdisjoint(attributes)
-        else (None, None, None, None, None)
     )
     return (
         operation,
-        _text(attributes, g.GEN_AI_PROVIDER_NAME) or _text(attributes, g.GEN_AI_SYSTEM),
+        text_value(get(g.GEN_AI_PROVIDER_NAME)) or text_value(get(g.GEN_AI_SYSTEM)),
         request_model,
         response_model,
         model_call,
         *usage,
         cost,
-        _text(attributes, w.SESSION_ID),
-        _text(attributes, w.USER_ID),
-        _text(attributes, g.ERROR_TYPE),
-        _content(attributes),
+        text_value(get(w.SESSION_ID)),
+        text_value(get(w.USER_ID)),
+        text_value(get(g.ERROR_TYPE)),
+        None if _CONTENT_SET.isdisjoint(attributes) else content(attributes),
     )
 
 
 def _cost(attributes: dict[str, Any]) -> float | None:
-    carried = _number(attributes, (w.GEN_AI_USAGE_COST_AMOUNT, w.GEN_AI_USAGE_COST))
+    carried = number(attributes, CARRIED_COST_KEYS)
     if carried is not None:
         return carried
     try:
         # Spans from other SDKs (received by the collector) arrive without a cost: price them here.
-        return _number(cost_attributes(attributes), (w.GEN_AI_USAGE_COST_AMOUNT,))
+        return number(cost_attributes(attributes), (w.GEN_AI_USAGE_COST_AMOUNT,))
     except Exception as error:  # noqa: BLE001 - an unpriceable span is indexed without a cost
         report_internal_error(error)
         return None
 
 
-def _text(attributes: Mapping[str, Any], key: str) -> str | None:
-    value = attributes.get(key)
+def text_value(value: Any) -> str | None:
+    """An attribute value as a name column holds it: None when empty, else its text without NUL."""
     if not value:  # None, "", and the rare 0 / False / [] carry no name either
         return None
     if value.__class__ is not str:
         value = str(value)
-    return value.replace("\x00", "") if "\x00" in value else value
+    return value.replace("\x00", "") if "\x00" in value else value  # type: ignore[no-any-return]
 
 
 def _clean(text: str) -> str:
@@ -230,7 +245,8 @@ def _clean(text: str) -> str:
     return text.replace("\x00", "") if "\x00" in text else text
 
 
-def _integer(attributes: Mapping[str, Any], keys: tuple[str, ...]) -> int | None:
+def integer(attributes: Mapping[str, Any], keys: tuple[str, ...]) -> int | None:
+    """The first of ``keys`` holding a number (not a bool), as an int; None when none does."""
     for key in keys:
         value = attributes.get(key)
         if isinstance(value, bool):
@@ -242,7 +258,8 @@ def _integer(attributes: Mapping[str, Any], keys: tuple[str, ...]) -> int | None
     return None
 
 
-def _number(attributes: Mapping[str, Any], keys: tuple[str, ...]) -> float | None:
+def number(attributes: Mapping[str, Any], keys: tuple[str, ...]) -> float | None:
+    """The first of ``keys`` holding a finite number (not a bool), as a float; None when none does."""
     for key in keys:
         value = attributes.get(key)
         if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
@@ -250,7 +267,8 @@ def _number(attributes: Mapping[str, Any], keys: tuple[str, ...]) -> float | Non
     return None
 
 
-def _content(attributes: Mapping[str, Any]) -> str | None:
+def content(attributes: Mapping[str, Any]) -> str | None:
+    """The Content column: the texts of :data:`CONTENT_KEYS`, one per line, cut at :data:`MAX_CONTENT_CHARS`."""
     if _CONTENT_SET.isdisjoint(attributes):
         return None
     texts = [value for key in CONTENT_KEYS if isinstance(value := attributes.get(key), str) and value]
