@@ -79,17 +79,6 @@ def _request(rng: random.Random, index: int) -> ExportTraceServiceRequest:
     return request_
 
 
-def _poisons_the_index(sent: Sent) -> bool:
-    """Whether an accepted body holds a time beyond int64 (see the xfail test at the end)."""
-    if sent.body is None:
-        return False
-    try:
-        stored = ExportTraceServiceRequest.FromString(otlp.decode(otlp.TRACES, sent.body, sent.is_json).payload)
-    except otlp.BadRequestError:
-        return False
-    return any(max(s.start_time_unix_nano, s.end_time_unix_nano) >= 2**63 for s in all_spans(stored))
-
-
 def _expected(sent: Sent) -> list[tuple[Any, ...]]:
     """The spans an accepted request must have stored: the decoder's answer, cross-checked for protobuf."""
     assert sent.body is not None, f"{sent.kind}: accepted a request that carries no valid export: {sent.raw[:200]!r}"
@@ -113,9 +102,6 @@ def _barrage(port: int, count: int, counts: Counter[str]) -> list[tuple[Any, ...
     promised: list[tuple[Any, ...]] = []
     for index in range(count):
         sent = hostile_request(_request(rng, index), rng)
-        if _poisons_the_index(sent):
-            counts["held_back"] += 1
-            continue
         try:
             answers = exchange(port, sent.raw)
         except HangError:
@@ -217,7 +203,6 @@ def test_the_collector_survives_a_barrage_of_hostile_requests(
         server_errors=counts["server_errors"],
         spans_lost=0,
         spans_stored=len(promised),
-        held_back=counts["held_back"],
         accepted_exports=counts["accepted_exports"],
         **{key.replace(" ", "_"): value for key, value in statuses_seen.items()},
     )
@@ -261,13 +246,6 @@ def test_client_errors_are_answered_4xx(case: str, tmp_path: Path) -> None:
     assert status in allowed, status
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="a span whose start or end time is 2**63 or more (valid fixed64 OTLP, accepted with 200) cannot be "
-    "written to the index's BIGINT columns: every refresh fails with DuckDB's ConversionException from then on, "
-    "so nothing exported afterwards ever becomes queryable",
-)
 def test_a_time_beyond_int64_does_not_stop_indexing(tmp_path: Path) -> None:
     config = CollectorConfig(store=tmp_path / "store", grpc_port=None, http_port=0, index=False)
     running = Collector(config)

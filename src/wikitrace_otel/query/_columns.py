@@ -19,6 +19,11 @@ _REPEATED: Final = "repeated"
 # The columns' DuckDB types, with the two whose values repeat row after row marked.
 _TYPES: Final = tuple(_REPEATED if name in ("SourceOffset", "Batch") else kind for name, kind in COLUMNS)
 _LINES_PER_WRITE: Final = 8192
+_INT64_MIN: Final = -(2**63)
+_INT64_MAX: Final = 2**63 - 1
+# Beyond int64 (valid OTLP, e.g. a fixed64 time of 2**64 - 1, or a hand-written token count): times
+# are clamped into range, other counts are dropped, so one such span cannot stop the bulk load.
+_CLAMPED: Final = frozenset({"Timestamp", "Duration"})
 
 
 class Columns:
@@ -72,13 +77,26 @@ class Columns:
         non-strings through ``str()`` (floats print as ``repr``), a field with a comma, quote,
         CR or LF quoted with its quotes doubled, and a lone surrogate written as ``?``.
         """
-        fields = [_csv_field_column(values, kind) for values, kind in zip(self.data, _TYPES, strict=True)]
+        fields = [
+            _csv_field_column(_int64_column(values, name) if kind == "BIGINT" else values, kind)
+            for values, kind, (name, _) in zip(self.data, _TYPES, COLUMNS, strict=True)
+        ]
         lines = map(",".join, zip(*fields, strict=True))
         # errors="replace": a lone surrogate (valid in JSON text, not in UTF-8) becomes "?".
         with open(path, "w", newline="", encoding="utf-8", errors="replace") as stream:
             while chunk := list(islice(lines, _LINES_PER_WRITE)):
                 chunk.append("")
                 stream.write("\r\n".join(chunk))
+
+
+def _int64_column(values: list[Any], name: str) -> list[Any]:
+    """``values`` with every integer inside int64: clamped for the time columns, None for the others."""
+    numbers = [value for value in values if value is not None]
+    if not numbers or (min(numbers) >= _INT64_MIN and max(numbers) <= _INT64_MAX):
+        return values
+    if name in _CLAMPED:
+        return [None if value is None else min(max(value, _INT64_MIN), _INT64_MAX) for value in values]
+    return [value if value is None or _INT64_MIN <= value <= _INT64_MAX else None for value in values]
 
 
 def _csv_field_column(values: list[Any], kind: str) -> list[str]:

@@ -136,9 +136,9 @@ def _json_head(spans: list[Any], service: str | None, scope_name: Any, scope_ver
     return [
         starts,
         list(map(max, map(sub, ends, starts), repeat(0))),
-        list(map(_hex, map(_TRACE_ID, spans))),
-        list(map(_hex, map(_SPAN_ID, spans))),
-        [_hex(parent or "") or None for parent in map(_PARENT, spans)],
+        list(map(_hex, map(_TRACE_ID, spans), repeat(32))),
+        list(map(_hex, map(_SPAN_ID, spans), repeat(16))),
+        [_hex(parent, 16) if parent else None for parent in map(_PARENT, spans)],
         [state or None for state in map(_STATE, spans)],
         [flags or None for flags in map(int, map(_FLAGS, spans))],
         list(map(_clean, map(_NAME, spans))),
@@ -222,8 +222,10 @@ def _clean(text: str) -> str:
     return text.replace("\x00", "") if "\x00" in text else text
 
 
-def _hex(text: str) -> str:
-    bytes.fromhex(text)  # OTLP/JSON ids are hex; reject anything else
+def _hex(text: str, digits: int) -> str:
+    # OTLP/JSON ids are exactly this many hex digits; anything else makes the line malformed.
+    if len(text) != digits or len(bytes.fromhex(text)) * 2 != digits:
+        raise ValueError(f"not an id of {digits} hex digits: {text!r}")
     return text.lower()
 
 

@@ -145,7 +145,7 @@ class Indexer:
                 continue
             try:
                 add_json(columns, loads(line), batch, (name, where))
-            except (KeyError, TypeError, ValueError, AttributeError) as error:
+            except (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError) as error:
                 # A damaged line is skipped whole: add_json adds all of its rows or none.
                 self.skipped_lines += 1
                 _logger.debug("index: skipped malformed JSONL line: %r", error)

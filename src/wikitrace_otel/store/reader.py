@@ -18,6 +18,10 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 _logger = logging.getLogger(__name__)
 
+# What decoding a damaged or hand-written line may raise; such a line is skipped whole. OverflowError:
+# int() of an Infinity; RecursionError: a structure nested too deep.
+_BAD_LINE = (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError)
+
 # OTLP numbers kinds from 1 (0 is "unspecified"); the API from 0.
 _KINDS = {
     0: SpanKind.INTERNAL,
@@ -148,7 +152,7 @@ def read_spans(path: str | os.PathLike[str], *, stats: ReadStats | None = None) 
         for data, where in _file_lines(file, stats):
             try:
                 spans = list(_spans_of(data))
-            except (KeyError, TypeError, ValueError, AttributeError) as error:
+            except _BAD_LINE as error:
                 stats.malformed_lines += 1
                 _logger.debug("span store: skipped malformed line %s: %r", where, error)
                 continue
@@ -166,7 +170,8 @@ def _file_lines(file: Path, stats: ReadStats) -> Iterator[tuple[dict[str, Any], 
                 data = json.loads(raw)
                 if not isinstance(data, dict):
                     raise ValueError(f"a JSON {type(data).__name__}, not an object")
-            except ValueError as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            # JSONDecodeError and UnicodeDecodeError are ValueErrors; RecursionError: nested too deep.
+            except (ValueError, RecursionError) as error:
                 partial = not raw.endswith(b"\n")
                 if partial:
                     stats.partial_lines += 1
@@ -190,9 +195,9 @@ def _spans_of(data: dict[str, Any]) -> Iterator[StoredSpan]:
 def _span(span: dict[str, Any], resource: dict[str, Any], scope: dict[str, Any]) -> StoredSpan:
     status = span.get("status") or {}
     return StoredSpan(
-        trace_id=_id(span["traceId"]),
-        span_id=_id(span["spanId"]),
-        parent_span_id=_id(span.get("parentSpanId")) or None,
+        trace_id=_id(span["traceId"], 32),
+        span_id=_id(span["spanId"], 16),
+        parent_span_id=_id(span.get("parentSpanId"), 16, optional=True) or None,
         name=span.get("name", ""),
         kind=_KINDS.get(int(span.get("kind", 0)), SpanKind.INTERNAL),
         start_time_unix_nano=int(span.get("startTimeUnixNano", 0)),
@@ -220,18 +225,23 @@ def _event(event: dict[str, Any]) -> StoredEvent:
 
 def _link(link: dict[str, Any]) -> StoredLink:
     return StoredLink(
-        trace_id=_id(link["traceId"]),
-        span_id=_id(link["spanId"]),
+        trace_id=_id(link["traceId"], 32),
+        span_id=_id(link["spanId"], 16),
         trace_state=link.get("traceState", ""),
         attributes=_attributes(link.get("attributes")),
     )
 
 
-def _id(text: str | None) -> str:
-    # OTLP/JSON ids are case-insensitive hex; check it is hex and normalise the case.
-    if not text:
+def _id(text: str | None, digits: int, optional: bool = False) -> str:
+    """An OTLP/JSON id (case-insensitive hex of ``digits`` digits) in lower case; "" for an absent optional one.
+
+    Raises:
+        ValueError: not exactly ``digits`` hex digits (the line is then skipped as malformed).
+    """
+    if not text and optional:
         return ""
-    bytes.fromhex(text)
+    if not isinstance(text, str) or len(text) != digits or len(bytes.fromhex(text)) * 2 != digits:
+        raise ValueError(f"not an id of {digits} hex digits: {text!r}")
     return text.lower()
 
 
