@@ -15,6 +15,9 @@ from collections.abc import Callable
 from contextvars import ContextVar, Token
 from typing import Any, ClassVar, TypeVar
 
+from opentelemetry import context as otel_context
+from opentelemetry.trace import set_span_in_context
+
 from wikitrace_otel._genai import gate
 from wikitrace_otel._genai.errors import report_internal_error
 from wikitrace_otel._genai.invocation import Invocation
@@ -35,7 +38,7 @@ class TracedCall:
     exception propagates unchanged), and hands the result over without letting our own failure
     reach the caller."""
 
-    __slots__ = ("invocation", "kwargs", "_token")
+    __slots__ = ("invocation", "kwargs", "_token", "_context")
 
     inside: ClassVar[ContextVar[bool] | None] = None
     """The provider's nesting guard: set while a call runs; a call begun under it is untraced."""
@@ -44,6 +47,7 @@ class TracedCall:
         self.invocation = invocation
         self.kwargs = kwargs
         self._token: Token[bool] | None = None
+        self._context: object | None = None
 
     @classmethod
     def begin(cls: type[_C], *args: Any, **kwargs: Any) -> _C | None:
@@ -60,17 +64,40 @@ class TracedCall:
             report_internal_error(internal)
             return None
 
+    @classmethod
+    def starter(cls, *bound: Any) -> Begin:
+        """A :data:`Begin` for :func:`make_call_wrapper` that builds ``cls(*bound, instance,
+        args, kwargs)`` with :meth:`begin`'s guard and error handling, one call shorter: the
+        wrapper runs it on every call."""
+        inside = cls.inside
+
+        def begin(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> TracedCall | None:
+            if inside is not None and inside.get():
+                return None
+            try:
+                return cls(*bound, instance, args, kwargs)
+            except gate.RequestRefused:
+                raise
+            except Exception as internal:  # noqa: BLE001 - the SDK call goes ahead untraced
+                report_internal_error(internal)
+                return None
+
+        return begin
+
     def __enter__(self) -> dict[str, Any]:
-        """Attach the span; returns the keyword arguments to send."""
+        """Attach the span (as :meth:`Invocation.attach` does, one call shorter); returns the
+        keyword arguments to send."""
         if self.inside is not None:
             self._token = self.inside.set(True)
-        self.invocation.attach()
+        self._context = otel_context.attach(set_span_in_context(self.invocation.span))
         return self.kwargs
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
         if exc is not None:
             self.invocation.end(exc)
-        self.invocation.detach()
+        context, self._context = self._context, None
+        if context is not None:
+            otel_context.detach(context)
         if self.inside is not None and self._token is not None:
             self.inside.reset(self._token)
         return False  # the SDK's exception propagates unchanged
@@ -90,17 +117,21 @@ class TracedCall:
         raise NotImplementedError
 
 
-def make_call_wrapper(begin: Begin, is_async: bool) -> Wrapper:
+def make_call_wrapper(begin: Begin, is_async: bool, live: list[bool] | None = None) -> Wrapper:
     """A wrapt wrapper running the wrapped method inside the call ``begin`` starts; the
     method itself runs untraced when ``begin`` gives None.
 
     Args:
         begin: starts the call from ``(instance, args, kwargs)``.
         is_async: whether the wrapped method is a coroutine function (the wrapper is one too).
+        live: the instrumentor's on/off switch (``PatchingInstrumentor._live``): when given, the
+            wrapper checks it itself (calls go straight to the SDK once ``live[0]`` is False),
+            so the instrumentor adds no switching layer of its own around it.
     """
+    switch = live if live is not None else [True]
 
     def traced(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        call = begin(instance, args, kwargs)
+        call = begin(instance, args, kwargs) if switch[0] else None
         if call is None:
             return wrapped(*args, **kwargs)
         with call as sent:
@@ -110,11 +141,13 @@ def make_call_wrapper(begin: Begin, is_async: bool) -> Wrapper:
     async def traced_async(
         wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
-        call = begin(instance, args, kwargs)
+        call = begin(instance, args, kwargs) if switch[0] else None
         if call is None:
             return await wrapped(*args, **kwargs)
         with call as sent:
             result = await wrapped(*args, **sent)
         return call.finish(result)
 
-    return traced_async if is_async else traced
+    wrapper = traced_async if is_async else traced
+    wrapper.live = live  # type: ignore[attr-defined] - read by PatchingInstrumentor._wrap
+    return wrapper

@@ -11,8 +11,10 @@ recorded:
 - by a daemon thread once the queue passes a high-water mark, so memory stays bounded
   when nothing collects for a long time.
 
-If the queue is full (the drainer cannot keep up) new values are dropped and counted in
-``wikitrace.metrics.dropped``. Recording from a collection callback relies on the SDK not
+A traced call queues all of its values as one entry (:meth:`DeferredRecorder.defer`, a
+replay function and its arguments), so the call path pays one append however many histograms
+it feeds. If the queue is full (the drainer cannot keep up) new values are dropped and
+counted in ``wikitrace.metrics.dropped``. Recording from a collection callback relies on the SDK not
 holding a lock around synchronous measurements during callbacks (true from 1.41 to 1.45).
 """
 
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from opentelemetry import metrics
@@ -34,12 +36,15 @@ HIGH_WATER = 10_000
 LIMIT = 100_000
 """Queued entries beyond which new values are dropped (and counted)."""
 
+Replay = Callable[..., None]
+"""Records one queued entry's values into the SDK: called with the entry's arguments."""
+
 
 class DeferredRecorder:
     """Queues histogram values and records them off the call path."""
 
     def __init__(self, meter: metrics.Meter, high_water: int = HIGH_WATER, limit: int = LIMIT) -> None:
-        self._pending: deque[tuple[Any, Any, dict[str, Any]]] = deque()
+        self._pending: deque[tuple[Replay, tuple[Any, ...]]] = deque()
         self._high_water = high_water
         self._limit = limit
         self.dropped = 0
@@ -55,27 +60,33 @@ class DeferredRecorder:
 
     def record(self, histogram: Any, value: float | Sequence[float], attributes: dict[str, Any]) -> None:
         """Queue one value, or a sequence of values sharing the attributes."""
+        if not self.defer(_record_values, (histogram, value, attributes)):
+            self.dropped += len(value) if isinstance(value, Sequence) else 1
+
+    def defer(self, replay: Replay, args: tuple[Any, ...]) -> bool:
+        """Queue ``replay(*args)`` for the next drain. ``args`` must not change afterwards.
+
+        Returns:
+            False when the queue is full: nothing was queued, and the caller counts what it
+            dropped in :attr:`dropped`.
+        """
         pending = self._pending
         size = len(pending)
         if size >= self._limit:
-            self.dropped += len(value) if isinstance(value, Sequence) else 1
-            return
-        pending.append((histogram, value, attributes))
+            return False
+        pending.append((replay, args))
         if size + 1 == self._high_water:
             self._start_drainer()
+        return True
 
     def drain(self) -> None:
         """Record everything queued so far."""
         with self._drain_lock:
             pending = self._pending
             while pending:
-                histogram, value, attributes = pending.popleft()
+                replay, args = pending.popleft()
                 try:
-                    if isinstance(value, Sequence):
-                        for one in value:
-                            histogram.record(one, attributes)
-                    else:
-                        histogram.record(value, attributes)
+                    replay(*args)
                 except Exception as internal:  # noqa: BLE001 - one bad value must not stop the rest
                     report_internal_error(internal)
 
@@ -94,3 +105,11 @@ class DeferredRecorder:
             self._wake.wait()
             self._wake.clear()
             self.drain()
+
+
+def _record_values(histogram: Any, value: float | Sequence[float], attributes: dict[str, Any]) -> None:
+    if isinstance(value, Sequence):
+        for one in value:
+            histogram.record(one, attributes)
+    else:
+        histogram.record(value, attributes)

@@ -16,7 +16,8 @@ embeddings input) in any JSON-serialisable shape; a gate calls it only when it n
 estimate, so calls under no budget never pay for it.
 
 With no gate installed (no budget ever opened, no budget rule), both functions cost one global
-read.
+read. Call paths that would have to build a ``prompt`` callable first test ``gate._gate is
+None`` themselves, so a call outside any budget allocates nothing for the gate.
 """
 
 from __future__ import annotations

@@ -78,8 +78,10 @@ class PatchingInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         if original is None:
             self._logger.debug("%s: not tracing %s (not in this release)", self._name, where)
             return
+        # A wrapper from make_call_wrapper(..., live=self._live) checks the switch itself.
+        switched = wrapper if getattr(wrapper, "live", None) is self._live else _switchable(wrapper, self._live)
         try:
-            wrap_function_wrapper(owner, method, _switchable(wrapper, self._live))
+            wrap_function_wrapper(owner, method, switched)
         except Exception as exc:  # noqa: BLE001 - skip this method, keep the rest
             self._logger.warning("%s: could not wrap %s: %r", self._name, where, exc)
             return

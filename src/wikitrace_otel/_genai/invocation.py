@@ -13,22 +13,15 @@ from opentelemetry._logs import SeverityNumber
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from wikitrace_otel._genai import claims, gate
+from wikitrace_otel._genai.callmetrics import INFERENCE_OPERATIONS, record_call
 from wikitrace_otel._genai.content import capped_json
 from wikitrace_otel._genai.errors import error_type, report_internal_error
 from wikitrace_otel._genai.telemetry import GenAITelemetry
 from wikitrace_otel.semconv import gen_ai as g
 from wikitrace_otel.semconv import wikitrace as w
 
-# Attributes allowed on metrics: low cardinality only.
-_METRIC_KEYS = (
-    g.GEN_AI_OPERATION_NAME,
-    g.GEN_AI_PROVIDER_NAME,
-    g.GEN_AI_REQUEST_MODEL,
-    g.SERVER_ADDRESS,
-    g.SERVER_PORT,
-)
-_INFERENCE_OPERATIONS = frozenset({"chat", "text_completion", "generate_content"})
-_CLAIMED_OPERATIONS = _INFERENCE_OPERATIONS | {"embeddings"}
+_CLAIMED_OPERATIONS = INFERENCE_OPERATIONS | {"embeddings"}
+_NO_GAPS: list[float] = []  # shared by calls that never stream a chunk; never appended to
 _CONTENT_KEYS = (
     g.GEN_AI_INPUT_MESSAGES,
     g.GEN_AI_SYSTEM_INSTRUCTIONS,
@@ -83,14 +76,14 @@ class Invocation:
         self.audio_tokens: tuple[int, int] = (0, 0)
         self.first_chunk: float | None = None
         self.last_chunk = 0.0
-        self.chunk_gaps: list[float] = []
+        self.chunk_gaps: list[float] = _NO_GAPS  # a list of its own from the first chunk on
         # list.pop() is atomic under the GIL: whoever pops first ends the span, so a close()
         # racing a garbage-collection finalizer still ends it exactly once.
         self._pending = [True]
         self._token: object | None = None
         model = attributes.get(g.GEN_AI_REQUEST_MODEL)
         name = f"{self.operation} {model}" if model else self.operation
-        if telemetry.settings.legacy_semconv:
+        if telemetry.legacy:
             attributes[g.GEN_AI_SYSTEM] = attributes[g.GEN_AI_PROVIDER_NAME]
         self.span: Span = telemetry.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
         if self.operation in _CLAIMED_OPERATIONS:
@@ -117,6 +110,7 @@ class Invocation:
         now = perf_counter()
         if self.first_chunk is None:
             self.first_chunk = now
+            self.chunk_gaps = []
         else:
             self.chunk_gaps.append(now - self.last_chunk)
         self.last_chunk = now
@@ -135,15 +129,16 @@ class Invocation:
             self.span.end()
 
     def _finish(self, exc: BaseException | None) -> None:
-        span, response = self.span, self.response
+        span, response, telemetry = self.span, self.response, self.telemetry
         duration = perf_counter() - self.started
-        if self.first_chunk is not None:
-            response[g.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = self.first_chunk - self.started
-        err = self._error_type(exc) if exc is not None else None
-        if err is not None:
-            response[g.ERROR_TYPE] = err
-        settings = self.telemetry.settings
-        if settings.legacy_semconv and g.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS in response:
+        first_chunk = self.first_chunk
+        if first_chunk is not None:
+            first_chunk -= self.started
+            response[g.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = first_chunk
+        err = None
+        if exc is not None:
+            err = response[g.ERROR_TYPE] = self._error_type(exc)
+        if telemetry.legacy and g.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS in response:
             response[g.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = response[g.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS]
         if self.ticket is not None:
             charged = gate.after_response(self.ticket, {**self.attributes, **response}, span.get_span_context())
@@ -154,12 +149,13 @@ class Invocation:
             if exc is not None:
                 span.record_exception(exc)
                 span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
-        self._record_metrics(duration, err)
+        timing = (self.operation, duration, first_chunk, self.chunk_gaps)
+        record_call(telemetry.instruments, self.attributes, response, err, timing, self.audio_tokens)
         if self.content is not None:
             # Content comes last and on its own: odd content must never cost the response
             # attributes or the metrics above.
             try:
-                self._write_content(settings.capture_content.on_span)
+                self._write_content(telemetry.content_on_span)
             except Exception as internal:  # noqa: BLE001
                 report_internal_error(internal)
 
@@ -188,53 +184,6 @@ class Invocation:
             if truncated:
                 response[w.WIKITRACE_CONTENT_TRUNCATED] = True
 
-    def _record_metrics(self, duration: float, err: str | None) -> None:
-        instruments, attributes, response = self.telemetry.instruments, self.attributes, self.response
-        record = instruments.deferred.record
-        base = {key: attributes[key] for key in _METRIC_KEYS if key in attributes}
-        model = response.get(g.GEN_AI_RESPONSE_MODEL)
-        if model is not None:
-            base[g.GEN_AI_RESPONSE_MODEL] = model
-        timed = {**base, g.ERROR_TYPE: err} if err is not None else base
-        inference = self.operation in _INFERENCE_OPERATIONS
-        if inference:
-            record(instruments.inference_duration, duration, timed)
-        if not inference or self.telemetry.settings.legacy_semconv:
-            record(instruments.operation_duration, duration, timed)
-        if self.first_chunk is not None:
-            record(instruments.time_to_first_chunk, self.first_chunk - self.started, base)
-            if self.chunk_gaps:
-                record(instruments.time_per_output_chunk, self.chunk_gaps, base)
-        self._record_tokens(base, timed)
-
-    def _record_tokens(self, base: dict[str, Any], timed: dict[str, Any]) -> None:
-        instruments, response = self.telemetry.instruments, self.response
-        record = instruments.deferred.record
-        input_tokens = response.get(g.GEN_AI_USAGE_INPUT_TOKENS)
-        output_tokens = response.get(g.GEN_AI_USAGE_OUTPUT_TOKENS)
-        audio_in, audio_out = self.audio_tokens
-        text = {**base, g.GEN_AI_TOKEN_MODALITY: "text"}
-        if input_tokens is not None:
-            _count_by_modality(instruments.usage_input, input_tokens, audio_in, base, text)
-            record(instruments.operation_input, input_tokens, timed)
-        if output_tokens is not None:
-            _count_by_modality(instruments.usage_output, output_tokens, audio_out, base, text)
-            record(instruments.operation_output, output_tokens, timed)
-        for key, counter in (
-            (g.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, instruments.usage_cache_read),
-            (g.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS, instruments.usage_cache_write),
-            (g.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, instruments.usage_reasoning),
-        ):
-            value = response.get(key)
-            if value:
-                counter.add(value, text)
-        legacy = instruments.legacy_token_usage
-        if legacy is not None:
-            if input_tokens is not None:
-                record(legacy, input_tokens, {**base, g.GEN_AI_TOKEN_TYPE: "input"})
-            if output_tokens is not None:
-                record(legacy, output_tokens, {**base, g.GEN_AI_TOKEN_TYPE: "output"})
-
     def _emit_event(self) -> None:
         attributes: dict[str, Any] = {**self.attributes, **self.response}
         truncated_any = False
@@ -256,11 +205,3 @@ class Invocation:
             attributes=attributes,
             context=trace.set_span_in_context(self.span),
         )
-
-
-def _count_by_modality(counter: Any, total: int, audio: int, base: dict[str, Any], text: dict[str, Any]) -> None:
-    if audio > 0:
-        counter.add(audio, {**base, g.GEN_AI_TOKEN_MODALITY: "audio"})
-        total -= audio
-    if total > 0:
-        counter.add(total, text)

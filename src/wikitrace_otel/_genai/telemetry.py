@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from opentelemetry import metrics, trace
 from opentelemetry._logs import Logger, get_logger
 
+from wikitrace_otel._genai.callmetrics import MetricSets
 from wikitrace_otel._genai.config import GenAISettings
 from wikitrace_otel._genai.deferred import DeferredRecorder
 from wikitrace_otel._genai.totals import SummedCounter
@@ -19,12 +21,16 @@ class Instruments:
     """Every GenAI metric instrument, created once per instrument() call.
 
     Histogram values go through :attr:`deferred` (recorded at collection time) and token
-    counters are :class:`SummedCounter` totals, so the call path never pays the SDK's
-    per-measurement cost.
+    counters are :class:`SummedCounter` totals sharing :attr:`counter_lock`, so the call path
+    never pays the SDK's per-measurement cost; :attr:`sets` caches the metric attribute sets
+    of calls (see :mod:`wikitrace_otel._genai.callmetrics`).
     """
 
     def __init__(self, meter: metrics.Meter, legacy: bool) -> None:
         seconds, tokens = m.DURATION_BUCKETS, m.TOKEN_BUCKETS
+        self.legacy = legacy
+        self.sets = MetricSets()
+        self.counter_lock = threading.Lock()
         self.deferred = DeferredRecorder(meter)
         self.inference_duration = _histogram(
             meter, m.INFERENCE_DURATION, m.UNIT_SECONDS, seconds, "Inference call duration"
@@ -38,16 +44,28 @@ class Instruments:
         self.time_per_output_chunk = _histogram(
             meter, m.TIME_PER_OUTPUT_CHUNK, m.UNIT_SECONDS, seconds, "Time between streamed chunks"
         )
-        self.usage_input = SummedCounter(meter, m.USAGE_INPUT_TOKENS, m.UNIT_TOKENS, "Input tokens used")
-        self.usage_output = SummedCounter(meter, m.USAGE_OUTPUT_TOKENS, m.UNIT_TOKENS, "Output tokens used")
+        self.usage_input = SummedCounter(
+            meter, m.USAGE_INPUT_TOKENS, m.UNIT_TOKENS, "Input tokens used", self.counter_lock
+        )
+        self.usage_output = SummedCounter(
+            meter, m.USAGE_OUTPUT_TOKENS, m.UNIT_TOKENS, "Output tokens used", self.counter_lock
+        )
         self.usage_cache_read = SummedCounter(
-            meter, m.USAGE_CACHE_READ_INPUT_TOKENS, m.UNIT_TOKENS, "Input tokens read from the prompt cache"
+            meter,
+            m.USAGE_CACHE_READ_INPUT_TOKENS,
+            m.UNIT_TOKENS,
+            "Input tokens read from the prompt cache",
+            self.counter_lock,
         )
         self.usage_cache_write = SummedCounter(
-            meter, m.USAGE_CACHE_WRITE_INPUT_TOKENS, m.UNIT_TOKENS, "Input tokens written to the prompt cache"
+            meter,
+            m.USAGE_CACHE_WRITE_INPUT_TOKENS,
+            m.UNIT_TOKENS,
+            "Input tokens written to the prompt cache",
+            self.counter_lock,
         )
         self.usage_reasoning = SummedCounter(
-            meter, m.USAGE_REASONING_OUTPUT_TOKENS, m.UNIT_TOKENS, "Output tokens spent on reasoning"
+            meter, m.USAGE_REASONING_OUTPUT_TOKENS, m.UNIT_TOKENS, "Output tokens spent on reasoning", self.counter_lock
         )
         self.operation_input = _histogram(
             meter, m.OPERATION_INPUT_TOKENS, m.UNIT_TOKENS, tokens, "Input tokens per call"
@@ -86,6 +104,10 @@ class GenAITelemetry:
         logger_provider: Any = None,
     ) -> None:
         self.settings = settings
+        # Read on every call: resolved once here rather than through the settings' properties.
+        self.legacy = settings.legacy_semconv
+        self.capture_content = settings.capture_content.enabled
+        self.content_on_span = settings.capture_content.on_span
         self.tracer = trace.get_tracer(scope, __version__, tracer_provider, schema_url=SCHEMA_URL)
         meter = metrics.get_meter(scope, __version__, meter_provider, schema_url=SCHEMA_URL)
         self.instruments = Instruments(meter, settings.legacy_semconv)

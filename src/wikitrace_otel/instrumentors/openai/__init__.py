@@ -84,5 +84,5 @@ class OpenAIInstrumentor(PatchingInstrumentor):
         tracer = Tracer(self._telemetry(kwargs))
         for module_name, sync_name, async_name, method, api in _METHODS:
             for class_name, is_async in ((sync_name, False), (async_name, True)):
-                wrapper = stream_helper_wrapper if api is None else make_wrapper(tracer, api, is_async)
+                wrapper = stream_helper_wrapper if api is None else make_wrapper(tracer, api, is_async, self._live)
                 self._patch(module_name, class_name, method, wrapper)

@@ -54,8 +54,9 @@ def _choices_result(output_messages: Callable[[Any], list[dict[str, Any]]]) -> C
     def read(invocation: Invocation, result: Any, is_openai: bool) -> None:
         response = invocation.response
         ex.identity_attributes(result, response, is_openai)
-        invocation.audio_tokens = ex.usage_attributes(ex.field(result, "usage"), response)
-        choices = ex.field(result, "choices")
+        get = ex.getter(result)
+        invocation.audio_tokens = ex.usage_attributes(get("usage", None), response)
+        choices = get("choices", None)
         response[g.GEN_AI_RESPONSE_FINISH_REASONS] = ex.choice_finish_reasons(choices)
         if invocation.content is not None:
             invocation.content[g.GEN_AI_OUTPUT_MESSAGES] = output_messages(choices)
@@ -93,11 +94,12 @@ def _completion_content(kwargs: Kwargs) -> dict[str, Any]:
 
 def _embeddings_result(invocation: Invocation, result: Any, is_openai: bool) -> None:
     response = invocation.response
-    model = ex.field(result, "model")
+    get = ex.getter(result)
+    model = get("model", None)
     if isinstance(model, str) and model:
         response[g.GEN_AI_RESPONSE_MODEL] = model
-    usage = ex.field(result, "usage")
-    tokens = ex.field(usage, "prompt_tokens") if usage is not None else None
+    usage = get("usage", None)
+    tokens = ex.getter(usage)("prompt_tokens", None) if usage is not None else None
     if isinstance(tokens, int):
         response[g.GEN_AI_USAGE_INPUT_TOKENS] = tokens
 

@@ -29,11 +29,12 @@ from wikitrace_otel._genai.stream import AsyncTracedStream, StreamManagerProxy, 
 from wikitrace_otel._genai.telemetry import GenAITelemetry
 from wikitrace_otel.instrumentors.openai.apis import Api
 from wikitrace_otel.instrumentors.openai.extractors import given
-from wikitrace_otel.instrumentors.openai.provider import EndpointCache
+from wikitrace_otel.instrumentors.openai.provider import Endpoint, EndpointCache
 from wikitrace_otel.semconv import gen_ai as g
 
 _inside_call: ContextVar[bool] = ContextVar("wikitrace_openai_inside_call", default=False)
 _LAZY_RAW = "stream"  # with_streaming_response: the body is read only when the caller asks
+_CONSTANTS_LIMIT = 256
 
 
 class Tracer:
@@ -42,28 +43,48 @@ class Tracer:
     def __init__(self, telemetry: GenAITelemetry) -> None:
         self.telemetry = telemetry
         self.endpoints = EndpointCache(telemetry.settings.provider_hosts)
+        self.include_usage = telemetry.settings.include_usage
+        # (operation, api type, endpoint) -> the span's constant first attributes, split around
+        # the request model so the attributes keep their order: built once, copied per call.
+        self._constants: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, Any], bool]] = {}
 
     def start(self, api: Api, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Invocation, bool]:
         """Open the span of one call. Returns the invocation and whether the provider is ``openai``."""
         if args and api.positional:
             kwargs = {**dict(zip(api.positional, args, strict=False)), **kwargs}
         endpoint = self.endpoints.for_client(getattr(instance, "_client", None))
-        is_openai = endpoint.provider == g.Provider.OPENAI.value
-        attrs = request_attributes(
-            api.operation, endpoint.provider, kwargs.get("model"), endpoint.address, endpoint.port
-        )
-        if is_openai and api.api_type:
-            attrs[g.OPENAI_API_TYPE] = api.api_type
+        constants = self._constants.get((api.operation, api.api_type, endpoint))
+        if constants is None:
+            constants = self._endpoint_constants(api, endpoint)
+        head, tail, is_openai = constants
+        attrs = head.copy()
+        model = kwargs.get("model")
+        if isinstance(model, str) and model:
+            attrs[g.GEN_AI_REQUEST_MODEL] = model
+        attrs.update(tail)
         api.request(kwargs, attrs, is_openai)
-        ticket = gate.before_request(attrs, lambda: api.content(kwargs) if api.content is not None else None)
-        content = input_content(self.telemetry, api.content, kwargs)
-        return Invocation(self.telemetry, attrs, content, ticket), is_openai
+        telemetry = self.telemetry
+        # No gate installed (no budget ever opened): skip building the prompt reader.
+        ticket = None if gate._gate is None else gate.before_request(attrs, _prompt_reader(api, kwargs))
+        content = input_content(telemetry, api.content, kwargs) if telemetry.capture_content else None
+        return Invocation(telemetry, attrs, content, ticket), is_openai
+
+    def _endpoint_constants(self, api: Api, endpoint: Endpoint) -> tuple[dict[str, Any], dict[str, Any], bool]:
+        is_openai = endpoint.provider == g.Provider.OPENAI.value
+        full = request_attributes(api.operation, endpoint.provider, None, endpoint.address, endpoint.port)
+        head = {key: full.pop(key) for key in (g.GEN_AI_OPERATION_NAME, g.GEN_AI_PROVIDER_NAME)}
+        if is_openai and api.api_type:
+            full[g.OPENAI_API_TYPE] = api.api_type
+        if len(self._constants) >= _CONSTANTS_LIMIT:
+            self._constants.clear()
+        constants = self._constants[(api.operation, api.api_type, endpoint)] = (head, full, is_openai)
+        return constants
 
     def finish(
         self, api: Api, invocation: Invocation, is_openai: bool, kwargs: dict[str, Any], result: Any, is_async: bool
     ) -> Any:
         """Hand the result over: end the span now, or return a proxy that ends it later."""
-        raw = raw_mode(kwargs)
+        raw = raw_mode(kwargs) if kwargs.get("extra_headers") is not None else None
         if raw is not None:
             return self._raw(api, invocation, is_openai, kwargs, result, raw, is_async)
         if kwargs.get("stream") is True and api.accumulator is not None:
@@ -115,24 +136,29 @@ class _Call(TracedCall):
     inside = _inside_call
 
     def __init__(
-        self, tracer: Tracer, api: Api, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any], is_async: bool
+        self, tracer: Tracer, api: Api, is_async: bool, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> None:
         self.tracer, self.api, self.is_async = tracer, api, is_async
-        sent = tracer.prepare(api, kwargs)
-        invocation, self.is_openai = tracer.start(api, instance, args, sent)
-        super().__init__(invocation, sent)
+        if api.stream_usage and tracer.include_usage:
+            kwargs = tracer.prepare(api, kwargs)
+        self.invocation, self.is_openai = tracer.start(api, instance, args, kwargs)
+        self.kwargs = kwargs
+        self._token = self._context = None
 
     def hand_over(self, result: Any) -> Any:
         return self.tracer.finish(self.api, self.invocation, self.is_openai, self.kwargs, result, self.is_async)
 
 
-def make_wrapper(tracer: Tracer, api: Api, is_async: bool) -> Wrapper:
-    """A wrapt wrapper tracing one SDK method of the given API family."""
+def make_wrapper(tracer: Tracer, api: Api, is_async: bool, live: list[bool] | None = None) -> Wrapper:
+    """A wrapt wrapper tracing one SDK method of the given API family (``live``: see
+    :func:`make_call_wrapper`)."""
+    return make_call_wrapper(_Call.starter(tracer, api, is_async), is_async, live)
 
-    def begin(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Call | None:
-        return _Call.begin(tracer, api, instance, args, kwargs, is_async)
 
-    return make_call_wrapper(begin, is_async)
+def _prompt_reader(api: Api, kwargs: dict[str, Any]) -> gate.Prompt:
+    """The request's input for a gate's size estimate, read only if the gate asks."""
+    content = api.content
+    return lambda: content(kwargs) if content is not None else None
 
 
 def stream_helper_wrapper(

@@ -99,27 +99,38 @@ class EndpointCache:
 
     The hot path is one dict lookup and an identity check of the client's ``base_url`` object
     (the SDK keeps the same object until ``base_url`` is reassigned); formatting the URL is
-    left to the first call.
+    left to the first call. The SDK's own ``base_url`` property returns its ``_base_url``
+    attribute, in some releases after an import statement on every read, so clients whose
+    class does not override the property are checked through ``_base_url`` directly.
     """
 
     def __init__(self, overrides: dict[str, str]) -> None:
         self._overrides = overrides
         self._by_url: dict[tuple[str, type], Endpoint] = {}
-        # id(client) -> (client's base_url object, client class, endpoint). An id can be reused
-        # once a client is gone: the identity checks make a stale entry miss, never mislead.
-        self._by_client: dict[int, tuple[Any, type, Endpoint]] = {}
+        # id(client) -> (client's base_url object, client class, endpoint, read _base_url). An id
+        # can be reused once a client is gone: the identity checks make a stale entry miss,
+        # never mislead.
+        self._by_client: dict[int, tuple[Any, type, Endpoint, bool]] = {}
 
     def for_client(self, client: Any) -> Endpoint:
         """The endpoint of an ``OpenAI``-family client object (subclasses included)."""
-        base_url = getattr(client, "base_url", "")
         cls = type(client)
         known = self._by_client.get(id(client))
-        if known is not None and known[0] is base_url and known[1] is cls:
-            return known[2]
+        if known is not None and known[1] is cls:
+            current = getattr(client, "_base_url", None) if known[3] else getattr(client, "base_url", "")
+            if known[0] is current:
+                return known[2]
+        base_url = getattr(client, "base_url", "")
         endpoint = self._resolve(str(base_url), cls)
+        private = _plain_base_url(client, base_url)
         if len(self._by_client) >= _CACHE_LIMIT:
             self._by_client.clear()
-        self._by_client[id(client)] = (base_url, cls, endpoint)
+        self._by_client[id(client)] = (
+            getattr(client, "_base_url", None) if private else base_url,
+            cls,
+            endpoint,
+            private,
+        )
         return endpoint
 
     def _resolve(self, url: str, cls: type) -> Endpoint:
@@ -131,3 +142,15 @@ class EndpointCache:
                 self._by_url.clear()
             self._by_url[key] = endpoint
         return endpoint
+
+
+def _plain_base_url(client: Any, base_url: Any) -> bool:
+    """Whether ``client.base_url`` is the SDK's property over ``client._base_url``."""
+    prop = getattr(type(client), "base_url", None)
+    fget = getattr(prop, "fget", None)
+    module = getattr(fget, "__module__", None) or ""
+    return (
+        isinstance(prop, property)
+        and (module == "openai" or module.startswith("openai."))
+        and getattr(client, "_base_url", None) is base_url
+    )
