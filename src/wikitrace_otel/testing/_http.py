@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import contextlib
 import json as _json
+import socket
+import struct
 import threading
 import time
 from collections import deque
@@ -75,6 +77,13 @@ class FakeResponse:
     ``delay_s`` sleeps before each event; a client read timeout shorter than it
     raises ``openai.APITimeoutError`` on openai>=2 and a bare
     ``httpx.ReadTimeout`` on openai 1.x.
+
+    Harsher faults, for the events a stream sends (``cut_after`` counts events only):
+
+    * ``tail``: raw bytes sent as one more HTTP chunk after the events (before ``[DONE]``, if
+      any), unencoded: half an event (``b'data: {"id": "chatcmpl-'``) before a cut, say.
+    * ``reset=True`` (with ``cut_after``): the connection ends with a TCP reset (``SO_LINGER``
+      zero) instead of an orderly close, as a crashed proxy or load balancer would end it.
     """
 
     status: int = 200
@@ -84,6 +93,8 @@ class FakeResponse:
     cut_after: int | None = None
     delay_s: float = 0.0
     done: bool = True
+    tail: bytes = b""
+    reset: bool = False
 
     @classmethod
     def json(cls, body: JSON, status: int = 200, headers: dict[str, str] | None = None) -> FakeResponse:
@@ -114,9 +125,19 @@ class FakeResponse:
         done: bool = True,
         headers: dict[str, str] | None = None,
         delay_s: float = 0.0,
+        tail: bytes = b"",
+        reset: bool = False,
     ) -> FakeResponse:
         """An event stream; ``data: [DONE]`` follows unless ``done=False`` or cut."""
-        return cls(headers=dict(headers or {}), events=list(events), cut_after=cut_after, delay_s=delay_s, done=done)
+        return cls(
+            headers=dict(headers or {}),
+            events=list(events),
+            cut_after=cut_after,
+            delay_s=delay_s,
+            done=done,
+            tail=tail,
+            reset=reset,
+        )
 
     @classmethod
     def slow_sse(cls, events: list[SSEEvent], delay_s: float, cut_after: int | None = None) -> FakeResponse:
@@ -230,16 +251,28 @@ class _RequestHandler(BaseHTTPRequestHandler):
         events = list(response.events or [])
         if response.cut_after is not None:
             events = events[: response.cut_after]
-        elif response.done and stream_format.done_event is not None:
-            events.append(stream_format.done_event)
         for event in events:
             if response.delay_s:
                 time.sleep(response.delay_s)
             self._send_chunk(stream_format.encode(event))
+        if response.tail:
+            self._send_chunk(response.tail)
+        if response.cut_after is None and response.done and stream_format.done_event is not None:
+            if response.delay_s:
+                time.sleep(response.delay_s)
+            self._send_chunk(stream_format.encode(stream_format.done_event))
         if response.cut_after is not None:
             self.close_connection = True  # no terminating chunk: an incomplete body
+            if response.reset:
+                self._reset_connection()
             return
         self._send_chunk(b"")
+
+    def _reset_connection(self) -> None:
+        # A zero linger timeout makes close() send RST at once; the orderly shutdown that
+        # socketserver does after the handler returns then fails quietly on the closed socket.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
 
     def _send_chunk(self, data: bytes) -> None:
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
