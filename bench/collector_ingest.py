@@ -14,6 +14,7 @@ Every span counted was acknowledged, i.e. fsync'ed. The collector's peak RSS (Vm
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import os
 import re
@@ -176,8 +177,8 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run(mode: str, seconds: float, senders: int, extra: list[str]) -> dict[str, float]:
-    """Run one mode; returns spans/s, refused requests and the collector's peak RSS."""
+def run(mode: str, seconds: float, senders: int, extra: list[str]) -> dict[str, Any]:
+    """Run one mode; returns spans/s, refused requests, the collector's peak RSS and its counters."""
     with tempfile.TemporaryDirectory(prefix="wikitrace-bench-") as store:
         process, grpc_port, http_port = _start_collector(store, extra)
         counter, refused = multiprocessing.Value("q", 0), multiprocessing.Value("q", 0)
@@ -199,17 +200,20 @@ def run(mode: str, seconds: float, senders: int, extra: list[str]) -> dict[str, 
             worker.join()
         elapsed = time.monotonic() - started
         with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/api/health") as answer:
-            answer.read()
+            health = json.loads(answer.read())
         rss = _peak_rss_mib(process.pid)
         cpu = _cpu_seconds(process.pid)
         process.terminate()
         process.wait(30)
+        if process.stdout is not None:
+            process.stdout.close()
     spans = counter.value
     return {
         "spans_per_s": spans / elapsed,
         "refused": refused.value,
         "peak_rss_mib": rss,
         "cpu_us_per_span": cpu / spans * 1e6 if spans else float("nan"),
+        "collector_counters": health.get("counters", {}),
     }
 
 
