@@ -141,7 +141,7 @@ class _Plain:
         self.provider = TracerProvider(resource=Resource.create({"service.name": "pipeline-bench"}))
         self.provider.add_span_processor(BatchSpanProcessor(self.exporter))
         trace.set_tracer_provider(self.provider)
-        self.exported_spans, self.failed_spans = 0, 0
+        self.exported_spans, self.failed_spans, self.dropped_spans = 0, 0, 0
 
     def force_flush(self, timeout_millis: int) -> bool:
         flushed = self.provider.force_flush(timeout_millis)
@@ -199,6 +199,7 @@ def child(source: str, threads: int, spans: int, directory: str) -> dict[str, An
         "flushed": flushed,
         "exported": handle.exported_spans,
         "failed": handle.failed_spans,
+        "dropped_counted": handle.dropped_spans,
         "cpu_s": time.process_time() - cpu_before,
         "peak_rss_mb": usage.ru_maxrss / 1024,
     }

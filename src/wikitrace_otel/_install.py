@@ -16,7 +16,7 @@ from typing import Any
 from opentelemetry import metrics, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.export import SpanExporter
 
 from wikitrace_otel import _destinations
 from wikitrace_otel._decorators.settings import configure as configure_decorators
@@ -49,7 +49,8 @@ class Installation:
         meter_provider: the global ``MeterProvider`` (an SDK one when ``install()`` made it).
         destination: a short description of where spans go.
         instrumented: names of the provider SDKs that were instrumented.
-        exporters: the span exporters, each counting ``exported_spans`` and ``failed_spans``.
+        exporters: the span exporters, each counting ``exported_spans``, ``failed_spans`` and
+            ``dropped_spans``.
         prices: the price table cost attributes and budgets use.
     """
 
@@ -76,6 +77,13 @@ class Installation:
     def exported_spans(self) -> int:
         """Spans the exporters accepted."""
         return sum(exporter.exported_spans for exporter in self.exporters)
+
+    @property
+    def dropped_spans(self) -> int:
+        """Spans dropped before export because the export queue was full (spans ending faster
+        than they can be written, e.g. from many threads at once). Raise ``OTEL_BSP_MAX_QUEUE_SIZE``
+        (2,048 by default) if this grows."""
+        return sum(exporter.dropped_spans for exporter in self.exporters)
 
     def _instrument(self, names: list[str], capture: ContentCapture) -> None:
         """Instrument the named provider SDKs with this installation's providers."""
@@ -298,7 +306,7 @@ def _build(
 
     from wikitrace_otel import alerts
     from wikitrace_otel.budgets import BudgetSpanProcessor
-    from wikitrace_otel.exporters.counting import CountingSpanExporter
+    from wikitrace_otel.exporters.counting import CountingBatchSpanProcessor, CountingSpanExporter
     from wikitrace_otel.processors import CostEnrichingProcessor, CostSpanProcessor, SessionSpanProcessor
 
     owned: list[Any] = []
@@ -325,7 +333,8 @@ def _build(
     counted = [CountingSpanExporter(span_exporter) for span_exporter in destination.span_exporters]
     for span_exporter in counted:
         # Exported GenAI spans carry their cost, whoever emitted them (see processors.enrich).
-        tracer_provider.add_span_processor(CostEnrichingProcessor(BatchSpanProcessor(span_exporter), cost.prices))
+        batcher = CountingBatchSpanProcessor(span_exporter)
+        tracer_provider.add_span_processor(CostEnrichingProcessor(batcher, cost.prices))
     logger_provider = _logger_provider(resource, destination, capture, owned)
     installation = Installation(tracer_provider, meter_provider, logger_provider, destination.description)
     installation.exporters = counted

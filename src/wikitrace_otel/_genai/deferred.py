@@ -21,6 +21,7 @@ holding a lock around synchronous measurements during callbacks (true from 1.41 
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -36,12 +37,20 @@ HIGH_WATER = 10_000
 LIMIT = 100_000
 """Queued entries beyond which new values are dropped (and counted)."""
 
+_recorders: weakref.WeakKeyDictionary[Any, DeferredRecorder] = weakref.WeakKeyDictionary()
+_recorders_lock = threading.Lock()
+
 Replay = Callable[..., None]
 """Records one queued entry's values into the SDK: called with the entry's arguments."""
 
 
 class DeferredRecorder:
-    """Queues histogram values and records them off the call path."""
+    """Queues histogram values and records them off the call path.
+
+    Get one with :meth:`for_meter`: one recorder per meter, because the SDK hands every later
+    registration of the draining counter the first one's instrument, so a second recorder on the
+    same meter (instrument, uninstrument, instrument again) would never be drained on collection.
+    """
 
     def __init__(self, meter: metrics.Meter, high_water: int = HIGH_WATER, limit: int = LIMIT) -> None:
         self._pending: deque[tuple[Replay, tuple[Any, ...]]] = deque()
@@ -57,6 +66,18 @@ class DeferredRecorder:
             unit="{measurement}",
             description="GenAI histogram values dropped because recording could not keep up",
         )
+
+    @classmethod
+    def for_meter(cls, meter: metrics.Meter) -> DeferredRecorder:
+        """The recorder of ``meter``, created on first use (meters are cached by their provider)."""
+        with _recorders_lock:
+            try:
+                recorder = _recorders.get(meter)
+            except TypeError:  # a meter that cannot be weakly referenced: its own recorder
+                return cls(meter)
+            if recorder is None:
+                recorder = _recorders[meter] = cls(meter)
+            return recorder
 
     def record(self, histogram: Any, value: float | Sequence[float], attributes: dict[str, Any]) -> None:
         """Queue one value, or a sequence of values sharing the attributes."""

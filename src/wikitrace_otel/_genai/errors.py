@@ -76,7 +76,9 @@ def error_type(exc: BaseException) -> str:
     if isinstance(code, str) and code:
         return code
     status = getattr(exc, "status_code", None)
-    if isinstance(status, int):
+    # Only an error status names the failure: a response that failed to parse mid-stream carries
+    # its 200 (mistralai's ResponseValidationError), and "200" says nothing about what went wrong.
+    if isinstance(status, int) and status >= 400:
         return str(status)
     cls = type(exc)
     module = cls.__module__

@@ -31,7 +31,7 @@ class Instruments:
         self.legacy = legacy
         self.sets = MetricSets()
         self.counter_lock = threading.Lock()
-        self.deferred = DeferredRecorder(meter)
+        self.deferred = DeferredRecorder.for_meter(meter)
         self.inference_duration = _histogram(
             meter, m.INFERENCE_DURATION, m.UNIT_SECONDS, seconds, "Inference call duration"
         )

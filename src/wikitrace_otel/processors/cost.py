@@ -195,7 +195,7 @@ class CostSpanProcessor(SpanProcessor):
             description="Cost of a GenAI operation",
             explicit_bucket_boundaries_advisory=list(m.COST_BUCKETS),
         )
-        self._recorder = DeferredRecorder(meter)
+        self._recorder = DeferredRecorder.for_meter(meter)
         self._shut_down = False
         if preload:
             threading.Thread(target=self._preload, name="wikitrace-prices", daemon=True).start()
