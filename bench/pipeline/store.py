@@ -34,18 +34,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from peers.workload import CHAT_BODY  # the same canned chat completion as the peers comparison
+
 SCRIPT = Path(__file__).resolve().parent.parent / "pipeline.py"
-CHAT_BODY = json.dumps(
-    {
-        "id": "chatcmpl-bench",
-        "object": "chat.completion",
-        "created": 1,
-        "model": "gpt-4o-mini-2024-07-18",
-        "system_fingerprint": "fp_bench",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello there!"}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15},
-    }
-).encode()
 AGENT = {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "planner"}
 CHAT = "chat gpt-4o-mini"
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Say hello."}]
