@@ -28,6 +28,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 # Counts that must be zero for the suite to have held; every other count is what was tried.
 MUST_BE_ZERO = ("crashes", "hangs", "spans_lost", "open_spans", "corrupt", "thread_growth", "server_errors")
+# Numbers that are not counts (a random seed to replay a run with) are kept per test, not summed.
+NOT_COUNTS = ("seed",)
 
 
 def run_suite(full: bool, report: Path, extra: list[str]) -> tuple[int, float]:
@@ -54,7 +56,7 @@ def summarize(outcomes: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     for outcome in outcomes:
         group = outcome["test"].split("::", 1)[0].rsplit("/", 1)[-1]
         for key, value in outcome.items():
-            if isinstance(value, bool) or not isinstance(value, int | float):
+            if isinstance(value, bool) or not isinstance(value, int | float) or key in NOT_COUNTS:
                 continue
             for row in (group, "total"):
                 if key.startswith("peak_") or key.endswith(("_max", "_mb")):
