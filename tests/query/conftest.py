@@ -20,6 +20,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from query_support import AgentRun
 
 import wikitrace_otel
 from wikitrace_otel.exporters import FileSpanExporter
@@ -42,9 +43,6 @@ def tracer_provider(store_dir: Path, span_exporter: InMemorySpanExporter) -> Ite
     provider.add_span_processor(SimpleSpanProcessor(span_exporter))
     yield provider
     provider.shutdown()
-
-
-AgentRun = Callable[..., str]
 
 
 @pytest.fixture

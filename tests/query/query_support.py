@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.trace import ReadableSpan
+
+AgentRun = Callable[..., str]
+"""The ``agent`` fixture: runs one instrumented agent call into the store, returns its trace id."""
 
 
 def wal_record(payload: bytes) -> bytes:

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from query_support import by_trace, hex_id, sdk_attributes
+from query_support import AgentRun, by_trace, hex_id, sdk_attributes
 
-from conftest import AgentRun
 from wikitrace_otel.processors.cost import cost_attributes
 from wikitrace_otel.query import QueryStore, TraceFilter
 

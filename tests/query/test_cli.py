@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from query_support import hex_id, sdk_attributes
+from query_support import AgentRun, hex_id, sdk_attributes
 from test_index import make_spans
 
-from conftest import AgentRun
 from wikitrace_otel.cli import main
 from wikitrace_otel.exporters import FileSpanExporter
 from wikitrace_otel.store import read_spans
