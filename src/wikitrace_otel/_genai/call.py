@@ -11,12 +11,10 @@ the OpenAI SDK) still gives the inner provider's span.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from contextvars import ContextVar, Token
 from typing import Any, ClassVar, TypeVar
-
-from opentelemetry import context as otel_context
-from opentelemetry.trace import set_span_in_context
 
 from wikitrace_otel._genai import gate
 from wikitrace_otel._genai.errors import report_internal_error
@@ -38,7 +36,7 @@ class TracedCall:
     exception propagates unchanged), and hands the result over without letting our own failure
     reach the caller."""
 
-    __slots__ = ("invocation", "kwargs", "_token", "_context")
+    __slots__ = ("invocation", "kwargs", "_token")
 
     inside: ClassVar[ContextVar[bool] | None] = None
     """The provider's nesting guard: set while a call runs; a call begun under it is untraced."""
@@ -47,7 +45,6 @@ class TracedCall:
         self.invocation = invocation
         self.kwargs = kwargs
         self._token: Token[bool] | None = None
-        self._context: object | None = None
 
     @classmethod
     def begin(cls: type[_C], *args: Any, **kwargs: Any) -> _C | None:
@@ -66,38 +63,21 @@ class TracedCall:
 
     @classmethod
     def starter(cls, *bound: Any) -> Begin:
-        """A :data:`Begin` for :func:`make_call_wrapper` that builds ``cls(*bound, instance,
-        args, kwargs)`` with :meth:`begin`'s guard and error handling, one call shorter: the
-        wrapper runs it on every call."""
-        inside = cls.inside
-
-        def begin(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> TracedCall | None:
-            if inside is not None and inside.get():
-                return None
-            try:
-                return cls(*bound, instance, args, kwargs)
-            except gate.RequestRefused:
-                raise
-            except Exception as internal:  # noqa: BLE001 - the SDK call goes ahead untraced
-                report_internal_error(internal)
-                return None
-
-        return begin
+        """A :data:`Begin` for :func:`make_call_wrapper`: :meth:`begin` with ``bound`` before the
+        wrapper's ``(instance, args, kwargs)``."""
+        return functools.partial(cls.begin, *bound)
 
     def __enter__(self) -> dict[str, Any]:
-        """Attach the span (as :meth:`Invocation.attach` does, one call shorter); returns the
-        keyword arguments to send."""
+        """Attach the span; returns the keyword arguments to send."""
         if self.inside is not None:
             self._token = self.inside.set(True)
-        self._context = otel_context.attach(set_span_in_context(self.invocation.span))
+        self.invocation.attach()
         return self.kwargs
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
         if exc is not None:
             self.invocation.end(exc)
-        context, self._context = self._context, None
-        if context is not None:
-            otel_context.detach(context)
+        self.invocation.detach()
         if self.inside is not None and self._token is not None:
             self.inside.reset(self._token)
         return False  # the SDK's exception propagates unchanged

@@ -201,8 +201,11 @@ class _Handler(BaseHTTPRequestHandler):
             _logger.debug("could not answer %s: %s", self.client_address[0], exc)
             self.close_connection = True
 
+    def _chunked(self) -> bool:
+        return (self.headers.get("Transfer-Encoding") or "").strip().lower() == "chunked"
+
     def _announces_body(self) -> bool:
-        if (self.headers.get("Transfer-Encoding") or "").strip().lower() == "chunked":
+        if self._chunked():
             return True
         length = (self.headers.get("Content-Length") or "").strip()
         return length.isascii() and length.isdigit() and int(length) > 0
@@ -323,7 +326,7 @@ class _Handler(BaseHTTPRequestHandler):
         return value == "gzip"
 
     def _declared_length(self) -> int | None:
-        if (self.headers.get("Transfer-Encoding") or "").strip().lower() == "chunked":
+        if self._chunked():
             return None
         value = self.headers.get("Content-Length")
         if value is None:

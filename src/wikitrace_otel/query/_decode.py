@@ -25,6 +25,7 @@ from wikitrace_otel.query._columns import Columns
 from wikitrace_otel.query._genai_block import genai_block
 from wikitrace_otel.query._rows import INDEXED_KEYS, KIND_NAMES, STATUS_NAMES, service_column
 from wikitrace_otel.store import any_value
+from wikitrace_otel.store.reader import hex_id
 
 _KIND_OF: Final = dict(enumerate(KIND_NAMES)).get
 _STATUS_OF: Final = dict(enumerate(STATUS_NAMES)).get
@@ -136,9 +137,9 @@ def _json_head(spans: list[Any], service: str | None, scope_name: Any, scope_ver
     return [
         starts,
         list(map(max, map(sub, ends, starts), repeat(0))),
-        list(map(_hex, map(_TRACE_ID, spans), repeat(32))),
-        list(map(_hex, map(_SPAN_ID, spans), repeat(16))),
-        [_hex(parent, 16) if parent else None for parent in map(_PARENT, spans)],
+        list(map(hex_id, map(_TRACE_ID, spans), repeat(32))),
+        list(map(hex_id, map(_SPAN_ID, spans), repeat(16))),
+        [hex_id(parent, 16) if parent else None for parent in map(_PARENT, spans)],
         [state or None for state in map(_STATE, spans)],
         [flags or None for flags in map(int, map(_FLAGS, spans))],
         list(map(_clean, map(_NAME, spans))),
@@ -220,13 +221,6 @@ def _pb_attributes(spans: list[Any]) -> list[dict[str, Any]]:
 def _clean(text: str) -> str:
     # NUL cannot travel through the CSV bulk load; nothing queries by it.
     return text.replace("\x00", "") if "\x00" in text else text
-
-
-def _hex(text: str, digits: int) -> str:
-    # OTLP/JSON ids are exactly this many hex digits; anything else makes the line malformed.
-    if len(text) != digits or len(bytes.fromhex(text)) * 2 != digits:
-        raise ValueError(f"not an id of {digits} hex digits: {text!r}")
-    return text.lower()
 
 
 def _service(key_values: Any) -> str | None:

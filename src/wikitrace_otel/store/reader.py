@@ -195,9 +195,9 @@ def _spans_of(data: dict[str, Any]) -> Iterator[StoredSpan]:
 def _span(span: dict[str, Any], resource: dict[str, Any], scope: dict[str, Any]) -> StoredSpan:
     status = span.get("status") or {}
     return StoredSpan(
-        trace_id=_id(span["traceId"], 32),
-        span_id=_id(span["spanId"], 16),
-        parent_span_id=_id(span.get("parentSpanId"), 16, optional=True) or None,
+        trace_id=hex_id(span["traceId"], 32),
+        span_id=hex_id(span["spanId"], 16),
+        parent_span_id=hex_id(span.get("parentSpanId"), 16, optional=True) or None,
         name=span.get("name", ""),
         kind=_KINDS.get(int(span.get("kind", 0)), SpanKind.INTERNAL),
         start_time_unix_nano=int(span.get("startTimeUnixNano", 0)),
@@ -225,14 +225,14 @@ def _event(event: dict[str, Any]) -> StoredEvent:
 
 def _link(link: dict[str, Any]) -> StoredLink:
     return StoredLink(
-        trace_id=_id(link["traceId"], 32),
-        span_id=_id(link["spanId"], 16),
+        trace_id=hex_id(link["traceId"], 32),
+        span_id=hex_id(link["spanId"], 16),
         trace_state=link.get("traceState", ""),
         attributes=_attributes(link.get("attributes")),
     )
 
 
-def _id(text: str | None, digits: int, optional: bool = False) -> str:
+def hex_id(text: str | None, digits: int, optional: bool = False) -> str:
     """An OTLP/JSON id (case-insensitive hex of ``digits`` digits) in lower case; "" for an absent optional one.
 
     Raises:

@@ -143,7 +143,7 @@ class _Call(TracedCall):
             kwargs = tracer.prepare(api, kwargs)
         self.invocation, self.is_openai = tracer.start(api, instance, args, kwargs)
         self.kwargs = kwargs
-        self._token = self._context = None
+        self._token = None
 
     def hand_over(self, result: Any) -> Any:
         return self.tracer.finish(self.api, self.invocation, self.is_openai, self.kwargs, result, self.is_async)
