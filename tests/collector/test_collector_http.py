@@ -190,6 +190,70 @@ def test_chunked_bodies_are_accepted_and_a_missing_length_gets_411(collector: Co
     assert sorted(traces_wal(collector)) == sorted(ids)
 
 
+def exchange(port: int, data: bytes) -> bytes:
+    """Send ``data`` and read the answer until the server closes the connection."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(data)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+CHUNKED_HEAD = (
+    b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+    b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("framing", "reason"),
+    [
+        (b"-1\r\n", b"hex digits"),  # was read until the client closed
+        (b"0x0\r\n\r\n", b"hex digits"),  # int(..., 16) takes a 0x prefix
+        (b"+0\r\n\r\n", b"hex digits"),
+        (b"1_0\r\n", b"hex digits"),
+        (b"\xd9\xa1\r\n", b"hex digits"),  # an Arabic-Indic digit
+        (b"2\r\nabXYZ\r\n0\r\n\r\n", b"longer than its size"),
+        (b"0\r\n" + b"X-Trailer: 1\r\n" * 65 + b"\r\n", b"trailer lines"),
+    ],
+)
+def test_malformed_chunked_framing_is_refused_and_the_connection_closed(
+    collector: Collector, framing: bytes, reason: bytes
+) -> None:
+    answer = exchange(collector.http_port, CHUNKED_HEAD + framing)
+    assert answer.startswith(b"HTTP/1.1 400")
+    assert b"Connection: close" in answer
+    assert reason in answer
+    assert traces_wal(collector) == []
+
+
+def test_chunk_extensions_and_trailers_are_accepted(collector: Collector) -> None:
+    request, ids = make_request(1)
+    body = request.SerializeToString()
+    framing = f"{len(body):X};name=value\r\n".encode() + body + b"\r\n0\r\nX-Checksum: 1\r\n\r\n"
+    assert exchange(collector.http_port, CHUNKED_HEAD + framing).startswith(b"HTTP/1.1 200")
+    assert set(traces_wal(collector)) == ids
+
+
+@pytest.mark.parametrize(
+    ("request_line", "status"),
+    [
+        (b"GET /api/health\r\n", b"400"),  # HTTP/0.9: answered at once, not after a timeout
+        (b"POST /v1/traces\r\n", b"400"),
+        (b"NONSENSE\r\n\r\n", b"400"),
+        (b"GET / HTTP/2.0\r\n\r\n", b"505"),
+    ],
+)
+def test_bad_request_lines_get_a_json_error(collector: Collector, request_line: bytes, status: bytes) -> None:
+    answer = exchange(collector.http_port, request_line)
+    assert answer.startswith(b"HTTP/1.1 " + status)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert b"Content-Type: application/json" in head
+    assert b"Connection: close" in head
+    assert json.loads(body)["message"]
+
+
 def test_keep_alive_serves_many_requests_on_one_connection(collector: Collector) -> None:
     import http.client
 

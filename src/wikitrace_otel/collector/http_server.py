@@ -14,7 +14,6 @@ import socket
 import socketserver
 import threading
 import time
-import zlib
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -28,6 +27,14 @@ from wikitrace_otel.collector.api import ApiService
 from wikitrace_otel.collector.auth import KeyRing
 from wikitrace_otel.collector.commit import OverloadedError, UnavailableError
 from wikitrace_otel.collector.config import RETRY_AFTER_S
+from wikitrace_otel.collector.http_framing import (
+    HttpError,
+    announces_body,
+    content_length,
+    gunzip,
+    is_chunked,
+    read_chunked,
+)
 from wikitrace_otel.collector.ingest import Receiver
 
 _logger = logging.getLogger(__name__)
@@ -41,17 +48,6 @@ JSON: Final = "application/json"
 _DRAIN_BYTES: Final = 64 * 1024 * 1024
 _DRAIN_SECONDS: Final = 2.0
 _GRPC_CODE_FOR_HTTP: Final = {400: 3, 401: 16, 404: 5, 405: 12, 411: 3, 413: 8, 415: 3, 429: 8, 503: 14}
-
-
-class HttpError(Exception):
-    """An answer other than success: HTTP status, message, and whether to close the connection."""
-
-    def __init__(self, status: int, message: str, close: bool = False, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.close = close
-        self.headers = headers or {}
 
 
 def _retry_headers() -> dict[str, str]:
@@ -147,6 +143,23 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         _logger.debug("%s %s", self.address_string(), format % args)
 
+    def parse_request(self) -> bool:
+        # http.server takes a request line without a version as HTTP/0.9, then waits for
+        # headers such a request never sends; no OTLP client speaks it.
+        if len(self.raw_requestline.split()) == 2:
+            self.send_error(400, "the request line has no HTTP version: send HTTP/1.1")
+            return False
+        return super().parse_request()
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The standard library's own refusals (a malformed request line, headers too long or
+        too many, an unsupported version) in the same JSON form as ours; the connection closes."""
+        status = status_pb2.Status(code=_GRPC_CODE_FOR_HTTP.get(code, 2), message=message or HTTPStatus(code).phrase)
+        self._status = code
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.wfile.write(_raw_response(code, otlp.to_json(status), JSON, {}, True))
+
     def do_POST(self) -> None:
         self._serve(self._post)
 
@@ -166,7 +179,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.busy(1)
         started = time.perf_counter()
         self._json_errors = True
-        self._unread_body = self._announces_body()
+        self._unread_body = announces_body(self.headers)
         try:
             status, body, content_type = route()
             self._send(status, body, content_type, {}, False)
@@ -200,15 +213,6 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError as exc:  # the client is gone: nothing left to tell it
             _logger.debug("could not answer %s: %s", self.client_address[0], exc)
             self.close_connection = True
-
-    def _chunked(self) -> bool:
-        return (self.headers.get("Transfer-Encoding") or "").strip().lower() == "chunked"
-
-    def _announces_body(self) -> bool:
-        if self._chunked():
-            return True
-        length = (self.headers.get("Content-Length") or "").strip()
-        return length.isascii() and length.isdigit() and int(length) > 0
 
     def _drain_before_close(self) -> None:
         """Half-close, then discard the rest of the request body (bounded in bytes and time)."""
@@ -278,7 +282,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             body = self._read_body(declared)
             if gzipped:
-                body = _gunzip(body, self.server.max_body_bytes)
+                body = gunzip(body, self.server.max_body_bytes)
                 held += self._hold(len(body))
             return self._export(signal, tenant, body, is_json)
         finally:
@@ -326,14 +330,11 @@ class _Handler(BaseHTTPRequestHandler):
         return value == "gzip"
 
     def _declared_length(self) -> int | None:
-        if self._chunked():
+        if is_chunked(self.headers):
             return None
-        value = self.headers.get("Content-Length")
-        if value is None:
+        length = content_length(self.headers)
+        if length is None:
             raise HttpError(411, "Content-Length required", close=True)
-        if not (value.strip().isascii() and value.strip().isdigit()):  # isdigit() alone takes "²"
-            raise HttpError(400, "invalid Content-Length", close=True)
-        length = int(value)
         if length > self.server.max_body_bytes:
             self.server.receiver.note_refused("too_large", length=length)
             raise HttpError(413, f"body of {length} bytes exceeds the limit of {self.server.max_body_bytes}", True)
@@ -341,48 +342,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self, declared: int | None) -> bytes:
         if declared is None:
-            body = _read_chunked(self.rfile, self.server.max_body_bytes)
+            body = read_chunked(self.rfile, self.server.max_body_bytes)
         else:
             body = self.rfile.read(declared)
             if len(body) < declared:
                 raise HttpError(400, "the body ended early", close=True)
         self._unread_body = False
         return body
-
-
-def _gunzip(body: bytes, limit: int) -> bytes:
-    """Decompress a gzip body, refusing (413) to inflate past ``limit`` bytes."""
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        data = inflater.decompress(body, limit + 1)
-        if len(data) > limit or inflater.unconsumed_tail:
-            raise HttpError(413, f"the decompressed body exceeds the limit of {limit} bytes")
-        if not inflater.eof:
-            raise HttpError(400, "truncated gzip body")
-    except zlib.error as exc:
-        raise HttpError(400, f"invalid gzip body: {exc}") from None
-    return data
-
-
-def _read_chunked(rfile: Any, limit: int) -> bytes:
-    """A ``Transfer-Encoding: chunked`` body of at most ``limit`` bytes."""
-    parts: list[bytes] = []
-    total = 0
-    while True:
-        line = rfile.readline(1024)
-        try:
-            size = int(line.split(b";", 1)[0].strip(), 16)
-        except ValueError:
-            raise HttpError(400, "invalid chunked body", close=True) from None
-        if size == 0:
-            while rfile.readline(1024) not in (b"\r\n", b"\n", b""):
-                pass  # trailers: ignored
-            return b"".join(parts)
-        total += size
-        if total > limit:
-            raise HttpError(413, f"body exceeds the limit of {limit} bytes", close=True)
-        chunk = rfile.read(size)
-        if len(chunk) < size:
-            raise HttpError(400, "the body ended early", close=True)
-        parts.append(chunk)
-        rfile.readline(1024)
