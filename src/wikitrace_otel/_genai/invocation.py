@@ -74,6 +74,7 @@ class Invocation:
         self.response: dict[str, Any] = {}
         self.content = content
         self.audio_tokens: tuple[int, int] = (0, 0)
+        # Stream timing, kept by the stream proxy (``StreamState._self_on_chunk``) per chunk.
         self.first_chunk: float | None = None
         self.last_chunk = 0.0
         self.chunk_gaps: list[float] = _NO_GAPS  # a list of its own from the first chunk on
@@ -104,16 +105,6 @@ class Invocation:
         token, self._token = self._token, None
         if token is not None:
             otel_context.detach(token)  # type: ignore[arg-type]
-
-    def on_chunk(self) -> None:
-        """Note the arrival time of a streamed chunk."""
-        now = perf_counter()
-        if self.first_chunk is None:
-            self.first_chunk = now
-            self.chunk_gaps = []
-        else:
-            self.chunk_gaps.append(now - self.last_chunk)
-        self.last_chunk = now
 
     def end(self, exc: BaseException | None = None) -> None:
         """Write out the response, record metrics and end the span; only the first call counts."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
+from time import perf_counter
 from typing import Any
 
 import wrapt
@@ -77,8 +78,18 @@ class StreamState(wrapt.BaseObjectProxy):  # type: ignore[misc]
             streams.append(self)
 
     def _self_on_chunk(self, chunk: Any) -> None:
+        """Note the chunk's arrival time on the invocation, then hand it to the accumulator."""
+        invocation = self._self_invocation
         try:
-            self._self_invocation.on_chunk()
+            # Inlined rather than a method of Invocation: this runs per chunk, and a call
+            # frame is a fifth of its cost.
+            now = perf_counter()
+            if invocation.first_chunk is None:
+                invocation.first_chunk = now
+                invocation.chunk_gaps = []
+            else:
+                invocation.chunk_gaps.append(now - invocation.last_chunk)
+            invocation.last_chunk = now
             self._self_accumulator.on_chunk(chunk)
         except Exception as internal:  # noqa: BLE001 - telemetry must not break the stream
             report_internal_error(internal)
