@@ -32,12 +32,13 @@ _installed: Installation | None = None
 INSTRUMENTORS: dict[str, tuple[str, str]] = {
     "openai": ("openai", "wikitrace_otel.instrumentors.openai:OpenAIInstrumentor"),
     "anthropic": ("anthropic", "wikitrace_otel.instrumentors.anthropic:AnthropicInstrumentor"),
-    "bedrock": ("boto3", "wikitrace_otel.instrumentors.bedrock:BedrockInstrumentor"),
+    "bedrock": ("botocore", "wikitrace_otel.instrumentors.bedrock:BedrockInstrumentor"),
     "google_genai": ("google.genai", "wikitrace_otel.instrumentors.google_genai:GoogleGenAIInstrumentor"),
     "mistral": ("mistralai", "wikitrace_otel.instrumentors.mistral:MistralInstrumentor"),
     "cohere": ("cohere", "wikitrace_otel.instrumentors.cohere:CohereInstrumentor"),
     "langchain": ("langchain_core", "wikitrace_otel.instrumentors.langchain:LangChainInstrumentor"),
     "litellm": ("litellm", "wikitrace_otel.instrumentors.litellm:LiteLLMInstrumentor"),
+    "openai_agents": ("agents", "wikitrace_otel.integrations.openai_agents:OpenAIAgentsInstrumentor"),
 }
 
 
@@ -172,7 +173,7 @@ def install(
             ``"SPAN_AND_EVENT"``, ``"NO_CONTENT"``; else
             ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``; off by default.
         instrument: provider SDKs to instrument (default: every one installed); known
-            names: see :data:`INSTRUMENTORS`.
+            names: see :data:`INSTRUMENTORS` (``openai-agents`` is ``openai_agents``).
         prices: per-model price overrides (a dict, or a JSON/TOML file path); else
             ``$WIKITRACE_PRICES``.
         service_version: ``service.version``.
@@ -266,7 +267,8 @@ def _instrument_names(instrument: Iterable[str] | None) -> list[str]:
         return [name for name, (module, _) in INSTRUMENTORS.items() if importlib.util.find_spec(module) is not None]
     if isinstance(instrument, str):
         instrument = [instrument]
-    names = list(instrument)
+    # "openai-agents" (the package's name) and "openai_agents" (the entry point's) both work.
+    names = list(dict.fromkeys(str(n).replace("-", "_") for n in instrument))
     unknown = [n for n in names if n not in INSTRUMENTORS]
     if unknown:
         raise ValueError(f"instrument={names!r}: unknown {unknown}; known: {', '.join(INSTRUMENTORS)}")

@@ -1,7 +1,8 @@
-"""Helpers of the Bedrock tests: clients, Stubber answers."""
+"""Helpers of the Bedrock tests: clients (boto3 and aiobotocore), Stubber answers."""
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 from typing import Any
@@ -28,6 +29,29 @@ def client(endpoint_url: str | None = None, retries: int = 0) -> Any:
             if not retries
             else {"total_max_attempts": 1 + retries, "mode": "standard"}
         ),
+    )
+
+
+@functools.cache
+def _aio_session() -> Any:
+    # One session for the whole run: each new one loads the service models again (~0.4 s).
+    from aiobotocore.session import get_session
+
+    return get_session()
+
+
+def aio_client(endpoint_url: str, retries: int = 0, config: Any = None) -> Any:
+    """A real aiobotocore ``bedrock-runtime`` client, as :func:`client` (or with ``config``): use
+    with ``async with``."""
+    from aiobotocore.config import AioConfig
+
+    return _aio_session().create_client(
+        "bedrock-runtime",
+        region_name="us-east-1",
+        endpoint_url=endpoint_url,
+        aws_access_key_id="AKIDFAKE",
+        aws_secret_access_key="fake-secret",
+        config=config or AioConfig(retries={"total_max_attempts": 1 + retries, "mode": "standard"}),
     )
 
 

@@ -91,7 +91,7 @@ def test_gateway_named_by_provider_hosts(
 def test_registered_for_install_and_opentelemetry_instrument() -> None:
     from wikitrace_otel._install import INSTRUMENTORS
 
-    assert INSTRUMENTORS["bedrock"] == ("boto3", "wikitrace_otel.instrumentors.bedrock:BedrockInstrumentor")
+    assert INSTRUMENTORS["bedrock"] == ("botocore", "wikitrace_otel.instrumentors.bedrock:BedrockInstrumentor")
     if sys.version_info >= (3, 11):
         import tomllib
 
@@ -99,7 +99,7 @@ def test_registered_for_install_and_opentelemetry_instrument() -> None:
         entry = project["entry-points"]["opentelemetry_instrumentor"]["bedrock"]
         assert entry == "wikitrace_otel.instrumentors.bedrock:BedrockInstrumentor"
         assert any(req.startswith("boto3>=") for req in project["optional-dependencies"]["bedrock"])
-    assert list(BedrockInstrumentor().instrumentation_dependencies()) == ["boto3 >= 1.35.0, < 2"]
+    assert list(BedrockInstrumentor().instrumentation_dependencies()) == ["botocore >= 1.35.0, < 2"]
 
 
 def test_importing_the_instrumentor_does_not_import_boto3() -> None:

@@ -30,8 +30,8 @@ def instrumented(instrument_cohere: Callable[..., CohereInstrumentor]) -> Cohere
 async def make_client(fake_cohere: FakeCohereServer) -> AsyncIterator[Callable[[bool], Any]]:
     """``make_client(is_async)``: a ``ClientV2`` / ``AsyncClientV2`` on the fake server.
 
-    Clients are made on demand because the SDK copies ``chat`` onto each client when it is
-    created: a test that instruments first must create its client afterwards. Each client gets
+    Clients are made on demand, so a test decides whether its client exists before
+    instrumenting (the SDK copies ``chat`` onto each client when it is created). Each client gets
     its own HTTP client, closed here (the SDK's default one is left to the garbage collector).
     """
     import cohere

@@ -41,14 +41,14 @@ def test_uninstrument_restores_the_sdk_exactly(instrument_cohere: Any, make_clie
     assert instrumentor is CohereInstrumentor()
 
 
-def test_a_client_made_before_instrumenting_is_traced_for_embed_and_rerank_only(
+def test_a_client_made_before_instrumenting_is_traced_for_every_method(
     instrument_cohere: Any, make_client: Any, span_exporter: Any
 ) -> None:
     early = make_client(False)
     instrument_cohere()
     early.chat(model=MODEL, messages=USER)  # the SDK copied chat onto the client at creation
     early.rerank(model="rerank-v3.5", query="q", documents=["a"])
-    assert [span.name for span in span_exporter.get_finished_spans()] == ["rerank rerank-v3.5"]
+    assert [span.name for span in span_exporter.get_finished_spans()] == [f"chat {MODEL}", "rerank rerank-v3.5"]
 
 
 def test_a_missing_method_skips_only_that_wrapper(

@@ -11,9 +11,11 @@ import pytest
 
 agents = pytest.importorskip("agents")
 
+from agents_support import UserProcessor  # noqa: E402
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor  # noqa: E402
 
-from wikitrace_otel.integrations.openai_agents import WikitraceTracingProcessor  # noqa: E402
+from sdk_support import instrumenting  # noqa: E402
+from wikitrace_otel.integrations.openai_agents import OpenAIAgentsInstrumentor, WikitraceTracingProcessor  # noqa: E402
 
 
 @pytest.fixture
@@ -61,3 +63,20 @@ def ends(tracer_provider: Any) -> EndCounter:
     counter = EndCounter()
     tracer_provider.add_span_processor(counter)
     return counter
+
+
+@pytest.fixture
+def user_processor() -> Iterator[UserProcessor]:
+    """The application's own processor, the SDK's only one (in place of its exporter to OpenAI)."""
+    processor = UserProcessor()
+    agents.set_trace_processors([processor])
+    yield processor
+    agents.set_trace_processors([])
+
+
+@pytest.fixture
+def instrument_agents(
+    user_processor: UserProcessor, tracer_provider: Any, meter_provider: Any, logger_provider: Any
+) -> Iterator[Callable[..., OpenAIAgentsInstrumentor]]:
+    """``instrument(**kwargs)`` with the test providers; uninstrumented after the test."""
+    yield from instrumenting(OpenAIAgentsInstrumentor, tracer_provider, meter_provider, logger_provider)

@@ -9,6 +9,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from agents_support import AGENT, paths
 from opentelemetry.trace import StatusCode
 
 from wikitrace_otel.semconv import frameworks as f
@@ -18,18 +19,6 @@ from wikitrace_otel.testing.fake_openai.responses_api import response_object
 
 OPENAI_SCOPE = "wikitrace_otel.instrumentors.openai"
 PROCESSOR_SCOPE = "wikitrace_otel.integrations.openai_agents"
-
-
-def paths(spans: Any) -> Counter[str]:
-    by_id = {span.context.span_id: span for span in spans}
-    out: Counter[str] = Counter()
-    for span in spans:
-        names, parent = [span.name], span.parent
-        while parent is not None and parent.span_id in by_id:
-            names.append(by_id[parent.span_id].name)
-            parent = by_id[parent.span_id].parent
-        out["/".join(reversed(names))] += 1
-    return out
 
 
 def queue_tool_call_then_answer(fake_openai: Any) -> None:
@@ -46,9 +35,6 @@ def make_agent(agents_sdk: Any) -> Any:
         return f"{city}: 12 Rue de Rivoli"
 
     return agents_sdk.Agent(name="support-agent", instructions="Help.", tools=[find_store], model="gpt-4o-mini")
-
-
-AGENT = "invoke_workflow Agent workflow/invoke_agent support-agent"
 
 
 @pytest.mark.parametrize("openai_on", [True, False], ids=["openai-instrumented", "openai-not-instrumented"])

@@ -18,19 +18,23 @@ For a traced operation the wrapper:
 usage is in it) and puts an identical ``StreamingBody`` over the same bytes back in the answer,
 so the caller's ``read()`` works as before. An error while reading the body is botocore's, and
 is raised from ``invoke_model`` instead of from ``read()``.
+
+aiobotocore's asynchronous twin of this wrapper, built on the same :class:`Tracer` and
+:class:`BedrockCall`, is in :mod:`.aio`.
 """
 
 from __future__ import annotations
 
+import functools
 import io
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from wikitrace_otel._genai import gate
 from wikitrace_otel._genai.call import TracedCall, Wrapper, make_call_wrapper
 from wikitrace_otel._genai.invocation import Invocation
 from wikitrace_otel._genai.request import input_content, request_attributes
-from wikitrace_otel._genai.stream import TracedStream
+from wikitrace_otel._genai.stream import StreamState, TracedStream
 from wikitrace_otel._genai.telemetry import GenAITelemetry
 from wikitrace_otel.instrumentors.bedrock.apis import Api, Request
 from wikitrace_otel.semconv import gen_ai as g
@@ -99,15 +103,24 @@ class Tracer:
         invocation.error_classifier = error_type
         return invocation
 
-    def finish(self, api: Api, invocation: Invocation, request: Request, answer: Any, data: bytes | None) -> Any:
-        """Hand the answer over: end the span now, or wrap its event stream so it ends later."""
+    def finish(
+        self,
+        api: Api,
+        invocation: Invocation,
+        request: Request,
+        answer: Any,
+        data: bytes | None,
+        proxy: type[StreamState] = TracedStream,
+    ) -> Any:
+        """Hand the answer over: end the span now, or put its event stream behind ``proxy`` (the
+        sync or async stream proxy) so it ends later."""
         if not isinstance(answer, dict):
             invocation.end()
             return answer
         if api.stream_key is not None and api.accumulator is not None:
             stream = answer.get(api.stream_key)
             if stream is not None:
-                answer[api.stream_key] = TracedStream(stream, api.accumulator(invocation, request))
+                answer[api.stream_key] = proxy(stream, api.accumulator(invocation, request))
                 return answer
         api.result(invocation, request, answer, data)
         invocation.end()
@@ -138,10 +151,14 @@ def _streaming_body(data: bytes) -> Any:
     return StreamingBody(io.BytesIO(data), len(data))
 
 
-class _Call(TracedCall):
-    """One traced Bedrock Runtime operation while botocore sends it."""
+class BedrockCall(TracedCall):
+    """One traced Bedrock Runtime operation while botocore sends it (aiobotocore's subclass
+    swaps the stream proxy and reads the body itself)."""
 
     __slots__ = ("tracer", "api", "request", "data")
+
+    stream_proxy: ClassVar[type[StreamState]] = TracedStream
+    reads_body_in_finish: ClassVar[bool] = True
 
     def __init__(self, tracer: Tracer, api: Api, client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         self.tracer, self.api = tracer, api
@@ -152,20 +169,24 @@ class _Call(TracedCall):
 
     def finish(self, result: Any) -> Any:
         """Read ``invoke_model``'s body first (botocore's own read errors propagate), then hand over."""
-        if self.api.stream_key is None and self.api.reads_body:
+        if self.reads_body_in_finish and self.api.stream_key is None and self.api.reads_body:
             self.data = read_body(result, self.invocation)
         return super().finish(result)
 
     def hand_over(self, result: Any) -> Any:
-        return self.tracer.finish(self.api, self.invocation, self.request, result, self.data)
+        return self.tracer.finish(self.api, self.invocation, self.request, result, self.data, self.stream_proxy)
+
+
+def begin_call(
+    call_type: type[BedrockCall], tracer: Tracer, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> BedrockCall | None:
+    """The traced call of ``_make_api_call(operation_name, api_params)``, or None when the
+    operation is not traced."""
+    operation_name = args[0] if args else kwargs.get("operation_name")
+    api = tracer.api_for(instance, operation_name)
+    return None if api is None else call_type.begin(tracer, api, instance, args, kwargs)
 
 
 def make_wrapper(tracer: Tracer) -> Wrapper:
     """A wrapt wrapper for ``BaseClient._make_api_call(operation_name, api_params)``."""
-
-    def begin(instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Call | None:
-        operation_name = args[0] if args else kwargs.get("operation_name")
-        api = tracer.api_for(instance, operation_name)
-        return None if api is None else _Call.begin(tracer, api, instance, args, kwargs)
-
-    return make_call_wrapper(begin, is_async=False)
+    return make_call_wrapper(functools.partial(begin_call, BedrockCall, tracer), is_async=False)

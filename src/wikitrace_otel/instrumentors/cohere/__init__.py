@@ -60,10 +60,15 @@ Keyword arguments of ``instrument()`` (each falls back to its environment variab
 :mod:`wikitrace_otel.environment_variables`): ``capture_content``, ``max_content_size``,
 ``legacy_semconv``, ``provider_hosts`` (``{"host[:port]": "provider"}`` for gateways).
 
-**Create clients after instrumenting.** The SDK copies ``chat`` and ``chat_stream`` onto each
-``ClientV2`` when it is created, so a client created before ``instrument()`` (or
-``wikitrace_otel.install()``) is traced only for ``embed`` and ``rerank``. Clients created while
-instrumented stop tracing at ``uninstrument()``.
+**Clients created before instrumenting are traced too.** The SDK stores its own wrappers of
+``chat`` and ``chat_stream`` (an argument check, an experimental-feature warning) on each
+``ClientV2`` when it is created, so wrapping the class's methods alone would miss a client
+created before ``instrument()`` (or ``wikitrace_otel.install()``). ``chat`` and ``chat_stream``
+on ``V2Client`` / ``AsyncV2Client`` are therefore replaced by a data descriptor that traces the
+client's own copy, whenever the client was created; the SDK's checks run inside the span (a
+rejected ``chat(stream=True)`` gives an error span). Every call gives one span.
+``uninstrument()`` restores the class attributes exactly; every client, whenever created, then
+calls the SDK untraced.
 
 A method that an installed SDK release lacks is skipped with a debug log; every other method
 is still traced. Supported: ``cohere`` 5.14 to 7.x.
@@ -71,18 +76,22 @@ is still traced. Supported: ``cohere`` 5.14 to 7.x.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from wikitrace_otel._genai.instrumentor import PatchingInstrumentor
 from wikitrace_otel.instrumentors.cohere import apis
 from wikitrace_otel.instrumentors.cohere.extractors import error_type
 from wikitrace_otel.instrumentors.cohere.package import _instruments
+from wikitrace_otel.instrumentors.cohere.patch import CopiedMethod, make_guarded_wrapper
 from wikitrace_otel.instrumentors.mistral.patch import Tracer, make_generator_wrapper, make_wrapper
 from wikitrace_otel.semconv.gen_ai import Provider
 
 __all__ = ["CohereInstrumentor"]
 
 _MODULE = "cohere.v2.client"
+# Copied onto each client by the SDK when it is created (see patch.py).
+_COPIED = frozenset({"chat", "chat_stream"})
 
 # (class, method, API, is async, is a generator function)
 _METHODS: tuple[tuple[str, str, apis.Api, bool, bool], ...] = (
@@ -124,8 +133,30 @@ class CohereInstrumentor(PatchingInstrumentor):
     def _instrument(self, **kwargs: Any) -> None:
         tracer = self._tracer = Tracer(self._telemetry(kwargs), Provider.COHERE.value, base_url, error_type)
         for class_name, method, api, is_async, generator in _METHODS:
+            if method in _COPIED:
+                self._put_descriptor(
+                    class_name, method, make_guarded_wrapper(tracer, api, is_async, generator, self._live)
+                )
+                continue
             factory = make_generator_wrapper if generator else make_wrapper
             self._patch(_MODULE, class_name, method, factory(tracer, api, is_async))
+
+    def _put_descriptor(self, class_name: str, method: str, wrapper: Any) -> None:
+        """Replace ``class_name.method`` with a :class:`CopiedMethod` (restored by the base's
+        ``_uninstrument``), or skip it with a debug log when this release lacks it."""
+        try:
+            cls = getattr(importlib.import_module(_MODULE), class_name)
+        except (ImportError, AttributeError) as exc:  # the SDK, or this class, is not installed
+            self._logger.debug("%s: not tracing %s.%s.%s (%s)", self._name, _MODULE, class_name, method, exc)
+            return
+        original = cls.__dict__.get(method)
+        if original is None:
+            self._logger.debug(
+                "%s: not tracing %s.%s.%s (not in this release)", self._name, _MODULE, class_name, method
+            )
+            return
+        setattr(cls, method, CopiedMethod(method, original, wrapper))
+        self._patched.append((cls, method, original))
 
     def _uninstrument(self, **kwargs: Any) -> None:
         if self._tracer is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from agents.tracing import TracingProcessor
@@ -14,6 +14,7 @@ from wikitrace_otel._genai.content import capped_json, text_part
 from wikitrace_otel._genai.errors import report_internal_error
 from wikitrace_otel._genai.telemetry import GenAITelemetry
 from wikitrace_otel.integrations._runs import RunTable
+from wikitrace_otel.integrations.openai_agents._owners import OWNERS
 from wikitrace_otel.semconv import frameworks as f
 from wikitrace_otel.semconv import gen_ai as g
 from wikitrace_otel.semconv import wikitrace as w
@@ -36,6 +37,9 @@ class WikitraceTracingProcessor(TracingProcessor):  # type: ignore[misc]
     Args:
         tracer_provider / meter_provider / logger_provider: None means the global ones.
         capture_content, max_content_size, legacy_semconv: as for the instrumentors.
+
+    When several are registered with the SDK, the first registered records each trace and the
+    others skip it, so a trace is never recorded twice.
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -50,11 +54,25 @@ class WikitraceTracingProcessor(TracingProcessor):  # type: ignore[misc]
         self._runs = RunTable(self._telemetry)
         self._on_span = settings.capture_content.on_span
         self._content = settings.capture_content.enabled
+        self._retired = False
+        self._on_idle: Callable[[], None] | None = None
+
+    def _retire(self, on_idle: Callable[[], None]) -> None:
+        """Record no new trace; call ``on_idle`` once no trace this processor records is in
+        flight (at once if none is), so its spans still end. Used by the instrumentor, which
+        then removes the processor from the SDK."""
+        self._retired = True
+        self._on_idle = on_idle  # set first: a trace ending meanwhile then calls it (it is idempotent)
+        if not OWNERS.holds_any(self):
+            self._on_idle = None
+            on_idle()
 
     # --- TracingProcessor ------------------------------------------------------------------
 
     def on_trace_start(self, trace: Any) -> None:
         try:
+            if self._retired or not OWNERS.claim(trace.trace_id, self):
+                return  # retired, or another of our processors records this trace
             name = getattr(trace, "name", None) or "Agent workflow"
             attributes = {
                 g.GEN_AI_OPERATION_NAME: g.Operation.INVOKE_WORKFLOW.value,
@@ -66,19 +84,28 @@ class WikitraceTracingProcessor(TracingProcessor):  # type: ignore[misc]
 
     def on_trace_end(self, trace: Any) -> None:
         try:
+            if not OWNERS.owns(trace.trace_id, self):
+                return
             self._runs.end_step(trace.trace_id)
+            OWNERS.release(trace.trace_id, self)
+            on_idle = self._on_idle
+            if on_idle is not None and not OWNERS.holds_any(self):
+                self._on_idle = None
+                on_idle()
         except Exception as internal:  # noqa: BLE001
             report_internal_error(internal)
 
     def on_span_start(self, span: Any) -> None:
         try:
-            self._span_start(span)
+            if OWNERS.owns(span.trace_id, self):
+                self._span_start(span)
         except Exception as internal:  # noqa: BLE001
             report_internal_error(internal)
 
     def on_span_end(self, span: Any) -> None:
         try:
-            self._span_end(span)
+            if OWNERS.owns(span.trace_id, self):
+                self._span_end(span)
         except Exception as internal:  # noqa: BLE001
             report_internal_error(internal)
 
