@@ -306,10 +306,8 @@ def _build(
 ) -> Installation:
     from opentelemetry.sdk.metrics import MeterProvider
 
-    from wikitrace_otel import alerts
-    from wikitrace_otel.budgets import BudgetSpanProcessor
     from wikitrace_otel.exporters.counting import CountingBatchSpanProcessor, CountingSpanExporter
-    from wikitrace_otel.processors import CostEnrichingProcessor, CostSpanProcessor, SessionSpanProcessor
+    from wikitrace_otel.processors import CostSpanProcessor
 
     owned: list[Any] = []
     meter_provider: Any = metrics.get_meter_provider()
@@ -328,21 +326,30 @@ def _build(
         tracer_provider = TracerProvider(resource=resource)
         trace.set_tracer_provider(tracer_provider)
         owned.append(tracer_provider)
-    tracer_provider.add_span_processor(SessionSpanProcessor())
-    tracer_provider.add_span_processor(cost)
-    tracer_provider.add_span_processor(BudgetSpanProcessor())
-    tracer_provider.add_span_processor(alerts.span_processor())
     counted = [CountingSpanExporter(span_exporter) for span_exporter in destination.span_exporters]
-    for span_exporter in counted:
-        # Exported GenAI spans carry their cost, whoever emitted them (see processors.enrich).
-        batcher = CountingBatchSpanProcessor(span_exporter)
-        tracer_provider.add_span_processor(CostEnrichingProcessor(batcher, cost.prices))
+    _add_span_processors(tracer_provider, cost, [CountingBatchSpanProcessor(exporter) for exporter in counted])
     logger_provider = _logger_provider(resource, destination, capture, owned)
     installation = Installation(tracer_provider, meter_provider, logger_provider, destination.description)
     installation.exporters = counted
     installation.prices = cost.prices
     installation.owned = owned
     return installation
+
+
+def _add_span_processors(tracer_provider: TracerProvider, cost: Any, exporting: list[Any]) -> Any:
+    """Add the session, cost, budget and alert steps (as one processor: every span of the
+    application goes through it), then each exporting processor behind a ``CostEnrichingProcessor``
+    so exported GenAI spans carry their cost, whoever emitted them."""
+    from wikitrace_otel import alerts
+    from wikitrace_otel.budgets import BudgetSpanProcessor
+    from wikitrace_otel.processors import CostEnrichingProcessor, SessionSpanProcessor
+    from wikitrace_otel.processors._combined import CombinedSpanProcessor
+
+    combined = CombinedSpanProcessor(SessionSpanProcessor(), cost, BudgetSpanProcessor(), alerts.span_processor())
+    tracer_provider.add_span_processor(combined)
+    for processor in exporting:
+        tracer_provider.add_span_processor(CostEnrichingProcessor(processor, cost.prices))
+    return combined
 
 
 def _logger_provider(

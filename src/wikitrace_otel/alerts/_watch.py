@@ -14,6 +14,7 @@ from opentelemetry.trace import StatusCode
 from wikitrace_otel._genai.errors import report_internal_error
 from wikitrace_otel._rolling import RollingSums
 from wikitrace_otel.alerts._alert import Alert
+from wikitrace_otel.processors._view import genai_values
 from wikitrace_otel.semconv import gen_ai as g
 from wikitrace_otel.semconv import wikitrace as w
 
@@ -50,11 +51,10 @@ class AlertSpanProcessor(SpanProcessor):
         settings = self._settings()
         if settings is None:
             return
-        attributes = span.attributes
-        if not attributes or g.GEN_AI_OPERATION_NAME not in attributes:
-            return
         try:
-            self._watch(span, attributes, settings)
+            attributes = genai_values(span)  # None for non-GenAI spans, after one dict lookup
+            if attributes is not None:
+                self._watch(span, attributes, settings)
         except Exception as internal:  # noqa: BLE001 - never raise into span.end()
             report_internal_error(internal)
 

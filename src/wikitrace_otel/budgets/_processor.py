@@ -12,8 +12,8 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from wikitrace_otel._genai.errors import report_internal_error
 from wikitrace_otel.budgets import _gatekeeper
 from wikitrace_otel.budgets._budget import Budget, active
-from wikitrace_otel.processors.cost import genai_attributes
-from wikitrace_otel.semconv import gen_ai as g
+from wikitrace_otel.processors._view import genai_values, remembered_cost
+from wikitrace_otel.processors.cost import carried_cost, genai_attributes
 
 # Spans of our own instrumentors are charged by the instrumentor, which also refuses calls
 # before they are sent; charging them here too would count them twice.
@@ -32,9 +32,11 @@ class BudgetSpanProcessor(SpanProcessor):
 
     Cost per span: outside any budget and without rules, one context-variable read at start
     and one dict check at end. A GenAI span to charge is only queued when it ends (about a
-    microsecond); it is priced and charged at the next moment its budgets matter: before the
-    next instrumented request, or when a budget's figures are read (``b.spent``,
-    ``budget_check()``...), or once 1,024 spans are queued.
+    microsecond); it is charged at the next moment its budgets matter: before the next
+    instrumented request, or when a budget's figures are read (``b.spent``,
+    ``budget_check()``...), or once 1,024 spans are queued. It is charged the price the
+    ``CostSpanProcessor`` before this one computed when the budgets' price table is the same
+    (as under ``install()``), else priced then.
     """
 
     def __init__(self) -> None:
@@ -53,13 +55,19 @@ class BudgetSpanProcessor(SpanProcessor):
         gate = _gatekeeper.installed()
         if gate is None or (not budgets and gate.book is None):
             return
-        attributes = span.attributes
-        if not attributes or g.GEN_AI_OPERATION_NAME not in attributes or _own(span):
-            return
         try:
-            gate.defer(functools.partial(_charge, gate, span, budgets))
+            if genai_values(span) is None or _own(span):  # one dict lookup for non-GenAI spans
+                return
+            # The CostSpanProcessor before this one has usually priced the span: charge that price.
+            priced = remembered_cost(span, gate.price_table())
+            gate.defer(functools.partial(_charge, gate, span, budgets, priced))
         except Exception as internal:  # noqa: BLE001 - never raise into span.end()
             report_internal_error(internal)
+
+    def forget(self, span: ReadableSpan) -> None:
+        """What :meth:`on_end` does for a span that names no GenAI operation: drop its budgets."""
+        if self._pending and span.context:
+            self._pending.pop(span.context.span_id, None)
 
     def shutdown(self) -> None:
         self._pending.clear()
@@ -76,7 +84,12 @@ def _settle() -> None:
         gate.settle()
 
 
-def _charge(gate: _gatekeeper.BudgetGate, span: ReadableSpan, budgets: tuple[Budget, ...]) -> None:
+def _charge(
+    gate: _gatekeeper.BudgetGate,
+    span: ReadableSpan,
+    budgets: tuple[Budget, ...],
+    priced: tuple[bool, float | None] = (False, None),
+) -> None:
     attributes = genai_attributes(span)  # a plain dict: reads of absent keys stay cheap
     if attributes is None:
         return
@@ -86,7 +99,12 @@ def _charge(gate: _gatekeeper.BudgetGate, span: ReadableSpan, budgets: tuple[Bud
         return {**resource, **attributes}
 
     keys = gate.book.keys(values()) if gate.book is not None else []
-    usd = gate.cost(attributes)
+    known, local = priced
+    if known:  # gate.cost() without pricing the span again
+        carried = carried_cost(attributes)
+        usd = carried if carried is not None else local
+    else:
+        usd = gate.cost(attributes)
     gate.charge(budgets, keys, usd, _gatekeeper.tokens_of(attributes), values, span.context, admitted=False)
 
 

@@ -43,7 +43,9 @@ recording and writes are dropped (open-telemetry/opentelemetry-python#5614, fix 
 Cost per span: for non-GenAI spans one dict lookup; for GenAI spans a few dict lookups, the
 arithmetic of :meth:`wikitrace_otel.pricing.ModelPrice.cost` and a queued histogram value
 (recorded at collection, see :mod:`wikitrace_otel._genai.deferred`). Each (provider, model) is
-priced once. The processor never raises into the code that ends the span.
+resolved once, and each span is priced once: a :class:`~wikitrace_otel.processors.CostEnrichingProcessor`
+or ``BudgetSpanProcessor`` after this one, with the same price table, reuses the price. The
+processor never raises into the code that ends the span.
 
 Limit: processors see only sampled spans, so under head sampling the histogram counts the
 sampled calls only.
@@ -54,15 +56,17 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from opentelemetry import metrics
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.trace import TraceFlags
 
 from wikitrace_otel._genai.deferred import DeferredRecorder
 from wikitrace_otel._genai.errors import report_internal_error
 from wikitrace_otel.pricing import Overrides, PriceTable
+from wikitrace_otel.processors._view import genai_values, remember_cost, remembered_cost, stored_attributes
 from wikitrace_otel.semconv import SCHEMA_URL, legacy
 from wikitrace_otel.semconv import gen_ai as g
 from wikitrace_otel.semconv import metrics as m
@@ -86,10 +90,13 @@ _CACHE_WRITE = (
     legacy.CACHE_CREATION_INPUT_TOKENS,
 )
 _REASONING = (g.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,)
+_USAGE = (_INPUT, _OUTPUT, _CACHE_READ, _CACHE_WRITE, _REASONING)
 _USD: Final = "USD"
 _LOCAL: Final = "local"
 
 _default_prices: PriceTable | None = None
+_METRIC_SETS = 256
+_metric_sets: dict[tuple[Any, ...], dict[str, Any]] = {}
 _default_lock = threading.Lock()
 
 
@@ -100,28 +107,29 @@ def cost_of(attributes: Mapping[str, Any], prices: PriceTable) -> float | None:
         attributes: the span's attributes.
         prices: where prices come from.
     """
-    if attributes.get(g.GEN_AI_OPERATION_NAME) not in PRICED_OPERATIONS:
+    # Runs for every GenAI span: all reads go through one bound ``get``, the counts in one pass.
+    get = attributes.get
+    if get(g.GEN_AI_OPERATION_NAME) not in PRICED_OPERATIONS:
         return None
-    input_tokens = _count(attributes, _INPUT)
-    output_tokens = _count(attributes, _OUTPUT)
+    input_tokens, output_tokens, cache_read, cache_write, reasoning = _counts(get)
     if input_tokens is None and output_tokens is None:
         return None  # no usage reported (a failed call, a stream without usage): unknown, not 0
-    response_model = _text(attributes, g.GEN_AI_RESPONSE_MODEL)
-    request_model = _text(attributes, g.GEN_AI_REQUEST_MODEL)
+    response_model = _text(get(g.GEN_AI_RESPONSE_MODEL))
+    request_model = _text(get(g.GEN_AI_REQUEST_MODEL))
     price = prices.lookup(
-        _provider(attributes),
+        _text(get(g.GEN_AI_PROVIDER_NAME)) or _text(get(g.GEN_AI_SYSTEM)),
         response_model or request_model,
         fallback=request_model if response_model and request_model != response_model else None,
-        service_tier=_text(attributes, g.OPENAI_RESPONSE_SERVICE_TIER),
+        service_tier=_text(get(g.OPENAI_RESPONSE_SERVICE_TIER)),
     )
     if price is None:
         return None
     return price.cost(
         input_tokens or 0,
         output_tokens or 0,
-        _count(attributes, _CACHE_READ) or 0,
-        _count(attributes, _CACHE_WRITE) or 0,
-        _count(attributes, _REASONING) or 0,
+        cache_read or 0,
+        cache_write or 0,
+        reasoning or 0,
     )
 
 
@@ -142,9 +150,18 @@ def cost_attributes(attributes: Mapping[str, Any], prices: PriceTable | None = N
     Raises:
         ValueError: (first call only, ``prices`` None) the file named by ``WIKITRACE_PRICES`` is malformed.
     """
-    if w.GEN_AI_USAGE_COST_AMOUNT in attributes or w.GEN_AI_USAGE_COST in attributes:
+    if carries_cost(attributes):
         return {}
-    amount = cost_of(attributes, prices if prices is not None else default_prices())
+    return priced_attributes(cost_of(attributes, prices if prices is not None else default_prices()))
+
+
+def carries_cost(attributes: Mapping[str, Any]) -> bool:
+    """Whether the attributes already hold a cost (then none is added)."""
+    return w.GEN_AI_USAGE_COST_AMOUNT in attributes or w.GEN_AI_USAGE_COST in attributes
+
+
+def priced_attributes(amount: float | None) -> dict[str, Any]:
+    """The cost attributes for a local price of ``amount`` USD; empty for None."""
     if amount is None:
         return {}
     return {
@@ -153,6 +170,18 @@ def cost_attributes(attributes: Mapping[str, Any], prices: PriceTable | None = N
         w.GEN_AI_USAGE_COST_SOURCE: _LOCAL,
         w.GEN_AI_USAGE_COST: amount,
     }
+
+
+def local_cost(span: ReadableSpan, values: Mapping[str, Any], prices: PriceTable) -> float | None:
+    """:func:`cost_of` the span whose attributes are ``values``, priced once per span and table.
+
+    ``values`` must come from :func:`~wikitrace_otel.processors._view.genai_values` for ``span``:
+    the next processor asking about the same span gets the same amount without pricing again."""
+    known, amount = remembered_cost(span, prices)
+    if not known:
+        amount = cost_of(values, prices)
+        remember_cost(span, prices, amount)
+    return amount
 
 
 def default_prices() -> PriceTable:
@@ -224,16 +253,20 @@ class CostSpanProcessor(SpanProcessor):
         if self._shut_down:
             return
         try:
-            attributes = genai_attributes(span)
-            if attributes is None:
-                return
-            amount = carried_cost(attributes)
-            if amount is None and w.GEN_AI_USAGE_COST_AMOUNT not in attributes:
-                amount = cost_of(attributes, self.prices)
-            if amount is not None:
-                self._recorder.record(self._histogram, amount, _metric_attributes(attributes))
+            values = genai_values(span)  # None for non-GenAI spans, after one dict lookup
+            if values is not None:
+                self._record(span, values)
         except Exception as internal:  # noqa: BLE001 - telemetry must not break span.end()
             report_internal_error(internal)
+
+    def _record(self, span: ReadableSpan, values: Mapping[str, Any]) -> None:
+        if values.get(g.GEN_AI_OPERATION_NAME) not in PRICED_OPERATIONS or not _sampled(span):
+            return
+        amount = carried_cost(values)
+        if amount is None and w.GEN_AI_USAGE_COST_AMOUNT not in values:
+            amount = local_cost(span, values, self.prices)
+        if amount is not None:
+            self._recorder.record(self._histogram, amount, _metric_attributes(values))
 
     def shutdown(self) -> None:
         """Stop pricing and hand queued values to the SDK; safe to call more than once."""
@@ -260,41 +293,37 @@ def genai_attributes(span: ReadableSpan) -> dict[str, Any] | None:
     """A plain-dict copy of a sampled, priceable GenAI span's attributes; None for any other span.
 
     For processors that read many keys: absent keys are cheap to look up in the copy."""
-    attributes = span.attributes
-    if not attributes:
+    # Read a plain dict: the SDK's attribute mapping answers a missing key by raising and
+    # catching KeyError in Python (~1 µs each, and pricing reads ~20 keys, most of them absent).
+    stored = stored_attributes(span)
+    if stored.get(g.GEN_AI_OPERATION_NAME) not in PRICED_OPERATIONS or not _sampled(span):
         return None
-    # Read a copy: the SDK's attribute mapping answers a missing key by raising and catching
-    # KeyError in Python (~2.5 µs each, and pricing reads ~20 keys, most of them absent), while
-    # its copy() is a C-level dict copy, and the proxy's copy() hands that through.
-    copy = getattr(attributes, "copy", None)
-    values = copy() if copy is not None else None
-    if not isinstance(values, dict):
-        values = dict(attributes)
-    if values.get(g.GEN_AI_OPERATION_NAME) not in PRICED_OPERATIONS:
-        return None
+    return dict(stored)
+
+
+def _sampled(span: ReadableSpan) -> bool:
     context = span.context
-    if context is None or not context.trace_flags.sampled:
-        return None
-    return values
+    return context is not None and bool(context.trace_flags & TraceFlags.SAMPLED)
 
 
-def _count(attributes: Mapping[str, Any], keys: tuple[str, ...]) -> int | float | None:
-    for key in keys:
-        value = attributes.get(key)
-        if value is not None:
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-                return None
-            return value
-    return None
+def _counts(get: Callable[[str], Any]) -> list[int | float | None]:
+    """Input, output, cache read, cache write and reasoning tokens, each under the first of its
+    names present; None when absent or not a non-negative number."""
+    found: list[int | float | None] = []
+    for keys in _USAGE:
+        value = None
+        for key in keys:
+            value = get(key)
+            if value is not None:
+                break
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0):
+            value = None
+        found.append(value)
+    return found
 
 
-def _text(attributes: Mapping[str, Any], key: str) -> str | None:
-    value = attributes.get(key)
+def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
-
-
-def _provider(attributes: Mapping[str, Any]) -> str | None:
-    return _text(attributes, g.GEN_AI_PROVIDER_NAME) or _text(attributes, g.GEN_AI_SYSTEM)
 
 
 def carried_cost(attributes: Mapping[str, Any]) -> float | None:
@@ -310,12 +339,35 @@ def carried_cost(attributes: Mapping[str, Any]) -> float | None:
 
 
 def _metric_attributes(attributes: Mapping[str, Any]) -> dict[str, Any]:
-    found: dict[str, Any] = {g.GEN_AI_OPERATION_NAME: attributes[g.GEN_AI_OPERATION_NAME]}
-    provider = _provider(attributes)
+    """The histogram's attributes for a span; the same dict for spans of the same call kind
+    (the SDK only reads it), so most spans only look it up."""
+    get = attributes.get
+    key = (
+        get(g.GEN_AI_OPERATION_NAME),
+        get(g.GEN_AI_PROVIDER_NAME),
+        get(g.GEN_AI_SYSTEM),
+        get(g.GEN_AI_REQUEST_MODEL),
+        get(g.GEN_AI_RESPONSE_MODEL),
+    )
+    try:
+        found = _metric_sets.get(key)
+    except TypeError:  # an unhashable value (a list, in a span built by hand): nothing to share
+        return _build_metric_attributes(*key)
+    if found is None:
+        found = _build_metric_attributes(*key)
+        if len(_metric_sets) >= _METRIC_SETS:  # bounded: models named per request must not grow it
+            _metric_sets.clear()
+        _metric_sets[key] = found
+    return found
+
+
+def _build_metric_attributes(operation: Any, provider: Any, system: Any, request: Any, response: Any) -> dict[str, Any]:
+    found: dict[str, Any] = {g.GEN_AI_OPERATION_NAME: operation}
+    provider = _text(provider) or _text(system)
     if provider:
         found[g.GEN_AI_PROVIDER_NAME] = provider
-    for key in (g.GEN_AI_REQUEST_MODEL, g.GEN_AI_RESPONSE_MODEL):
-        value = _text(attributes, key)
-        if value:
-            found[key] = value
+    if _text(request):
+        found[g.GEN_AI_REQUEST_MODEL] = request
+    if _text(response):
+        found[g.GEN_AI_RESPONSE_MODEL] = response
     return found
