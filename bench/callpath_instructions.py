@@ -109,7 +109,8 @@ def _child(args: argparse.Namespace) -> None:
 # --- the parent: run, read the dumps, report ------------------------------------------------
 
 
-def _build_helper(directory: Path) -> Path:
+def build_helper(directory: Path) -> Path:
+    """Compiles the callgrind client-request helper into ``directory``; returns the shared library."""
     source, library = directory / "cg_helper.c", directory / "cg_helper.so"
     source.write_text(_HELPER_C)
     compiler = shutil.which("cc") or shutil.which("gcc")
@@ -142,6 +143,11 @@ def _run_callgrind(args: argparse.Namespace, directory: Path, helper: Path) -> d
     done = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if done.returncode != 0:
         sys.exit(f"callgrind run failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return read_dumps(directory)
+
+
+def read_dumps(directory: Path) -> dict[str, Path]:
+    """The ``callgrind.out*`` files of ``directory`` dumped by a client request, by their label."""
     dumps: dict[str, Path] = {}
     for path in directory.glob("callgrind.out*"):
         text = path.read_text(errors="replace")[:4000]
@@ -151,7 +157,8 @@ def _run_callgrind(args: argparse.Namespace, directory: Path, helper: Path) -> d
     return dumps
 
 
-def _total(path: Path) -> int:
+def dump_total(path: Path) -> int:
+    """The instructions counted in one dump (its ``summary:`` or ``totals:`` line)."""
     match = re.search(r"^(?:summary|totals): (\d+)", path.read_text(errors="replace"), re.MULTILINE)
     return int(match.group(1)) if match else 0
 
@@ -173,7 +180,7 @@ def _functions(path: Path) -> dict[str, int]:
 
 def _report(args: argparse.Namespace, dumps: dict[str, Path]) -> dict[str, Any]:
     calls = args.calls
-    per_call = {label: _total(path) / calls for label, path in dumps.items()}
+    per_call = {label: dump_total(path) / calls for label, path in dumps.items()}
     report: dict[str, Any] = {"calls": calls, "span15": per_call.get("span15"), "variants": {}}
     print(f"{calls} calls per phase; one SDK span with 15 attributes: {per_call.get('span15', 0):,.0f} instructions")
     for variant in ("sdk", "noop"):
@@ -258,7 +265,7 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(prefix="callpath-") as tmp:
         directory = Path(tmp)
-        dumps = _run_callgrind(args, directory, _build_helper(directory))
+        dumps = _run_callgrind(args, directory, build_helper(directory))
         report = _report(args, dumps)
     if args.profile:
         _profile(args.calls * 10)
