@@ -24,8 +24,8 @@ invalid ids as rejected; afterwards every signal is still served for both tenant
 bytes stay held in the in-flight budget; and each WAL holds every item of the calls answered OK,
 plus at most the items of calls that were cancelled or timed out, nothing else.
 
-``test_calls_beyond_the_concurrency_limit_are_told_when_to_retry`` (xfail) shows the one gap
-found: grpcio's own refusal beyond ``maximum_concurrent_rpcs`` carries no ``RetryInfo``.
+Calls beyond the concurrency limit are refused with a ``RetryInfo`` too, so that OTLP clients retry
+them (grpcio's own refusal beyond ``maximum_concurrent_rpcs`` carries none).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from fuzz_grpc_support import (
     send,
 )
 from fuzz_support import fuzz_settings
-from google.rpc import status_pb2
+from google.rpc import error_details_pb2, status_pb2
 from grpc_frames_support import FRAME_KINDS, FrameCase, frame_cases, h2_call, stall_calls
 from hypothesis import given
 from otlp_bodies_support import MAX_BODY, SERVICES, item_key, resource_items, well_formed
@@ -215,11 +215,6 @@ def _first_refusal(channel: grpc.Channel) -> grpc.RpcError:
     raise AssertionError("no call was refused while the stalled calls were in progress")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="grpcio refuses calls beyond maximum_concurrent_rpcs itself, with no way to add RetryInfo; "
-    "OTLP clients that follow the spec (the Go SDK, the Collector's exporter) drop such data instead of retrying",
-)
 def test_calls_beyond_the_concurrency_limit_are_told_when_to_retry(tmp_path: Path) -> None:
     config = CollectorConfig(store=tmp_path / "store", grpc_port=0, http_port=None, grpc_workers=1, index=False)
     running = Collector(config)
@@ -237,3 +232,6 @@ def test_calls_beyond_the_concurrency_limit_are_told_when_to_retry(tmp_path: Pat
         running.stop(grace=1)
     assert code is grpc.StatusCode.RESOURCE_EXHAUSTED, code
     assert "google.rpc.retryinfo-bin" in trailers, trailers
+    retry = error_details_pb2.RetryInfo()
+    assert status_pb2.Status.FromString(trailers["grpc-status-details-bin"]).details[0].Unpack(retry)
+    assert retry.SerializeToString() == trailers["google.rpc.retryinfo-bin"]

@@ -5,13 +5,15 @@ The request arrives as bytes (gRPC does not parse it), is checked and stored by 
 message is parsed exactly once. Errors carry a ``google.rpc.Status`` in ``grpc-status-details-bin``
 and, when the client should retry, a ``RetryInfo`` (also under ``google.rpc.retryinfo-bin``,
 where the OpenTelemetry Python exporter looks for it).
+
+Calls past the admission limit (``grpc_workers * 4`` in progress) are refused at once with
+``RESOURCE_EXHAUSTED`` and a ``RetryInfo``: see :mod:`wikitrace_otel.collector.grpc_admission`.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NoReturn
 
 import grpc
@@ -22,6 +24,7 @@ from wikitrace_otel.collector import otlp
 from wikitrace_otel.collector.auth import KeyRing
 from wikitrace_otel.collector.commit import OverloadedError, UnavailableError
 from wikitrace_otel.collector.config import RETRY_AFTER_S, CollectorConfig
+from wikitrace_otel.collector.grpc_admission import AdmissionPool, refusing
 from wikitrace_otel.collector.ingest import Receiver
 
 _logger = logging.getLogger(__name__)
@@ -44,6 +47,9 @@ def _abort(context: Any, code: grpc.StatusCode, message: str, retry: bool = Fals
 
 def _export_method(signal: otlp.Signal, receiver: Receiver, keys: KeyRing) -> Callable[[bytes, Any], bytes]:
     def export(request: bytes, context: Any) -> bytes:
+        if refusing():  # past the admission limit: answer before any work
+            receiver.note_refused("calls")
+            _abort(context, grpc.StatusCode.RESOURCE_EXHAUSTED, "overloaded, retry later (too many calls)", retry=True)
         metadata = {key.lower(): value for key, value in context.invocation_metadata() if isinstance(value, str)}
         tenant = keys.authenticate(metadata)
         if tenant is None:
@@ -80,15 +86,17 @@ def build_server(config: CollectorConfig, receiver: Receiver, keys: KeyRing) -> 
     Raises:
         OSError: the address cannot be bound.
     """
+    pool = AdmissionPool(config.grpc_workers, config.grpc_workers * 4, thread_name_prefix="wikitrace-grpc")
     server = grpc.server(
-        ThreadPoolExecutor(max_workers=config.grpc_workers, thread_name_prefix="wikitrace-grpc"),
+        pool,
         options=[
             ("grpc.max_receive_message_length", config.max_body_bytes),
             # Without this, a second collector on the same port would silently share it.
             ("grpc.so_reuseport", 0),
         ],
-        # Beyond this many calls in progress gRPC itself answers RESOURCE_EXHAUSTED.
-        maximum_concurrent_rpcs=config.grpc_workers * 4,
+        # Last resort: the pool refuses (with RetryInfo) past its limit, but each refusal waits for a
+        # refusal thread; past this many calls in progress gRPC itself answers, without RetryInfo.
+        maximum_concurrent_rpcs=pool.hard_cap,
     )
     handlers = [
         grpc.method_handlers_generic_handler(
