@@ -187,3 +187,12 @@ def test_calls_up_to_the_limit_are_all_served(start_collector: Callable[..., Col
     expected = set().union(*(ids for _, ids in requests))
     assert set(wal_span_ids(collector.config.store / "wal" / "traces")) == expected
     assert "refused.calls" not in collector.stats.snapshot()
+
+
+def test_stopping_the_collector_ends_its_grpc_threads(start_collector: Callable[..., Collector]) -> None:
+    collector = start_collector(grpc_workers=2, http_port=None)
+    with grpc.insecure_channel(f"127.0.0.1:{collector.grpc_port}") as channel:
+        channel.unary_unary(TRACES)(make_request(1)[0].SerializeToString(), timeout=10)
+    assert any(thread.name.startswith("wikitrace-grpc") for thread in threading.enumerate())
+    collector.stop(grace=2)
+    assert wait_for(lambda: not any(t.name.startswith("wikitrace-grpc") for t in threading.enumerate()), 10)

@@ -80,8 +80,9 @@ def _export_method(signal: otlp.Signal, receiver: Receiver, keys: KeyRing) -> Ca
     return export
 
 
-def build_server(config: CollectorConfig, receiver: Receiver, keys: KeyRing) -> tuple[grpc.Server, int]:
-    """A started-later gRPC server serving the three OTLP services; returns it and its bound port.
+def build_server(config: CollectorConfig, receiver: Receiver, keys: KeyRing) -> tuple[grpc.Server, int, AdmissionPool]:
+    """A started-later gRPC server serving the three OTLP services; returns it, its bound port and
+    its thread pool (grpcio never shuts the pool down: the caller does, after stopping the server).
 
     Raises:
         OSError: the address cannot be bound.
@@ -113,4 +114,4 @@ def build_server(config: CollectorConfig, receiver: Receiver, keys: KeyRing) -> 
         raise OSError(f"cannot listen for gRPC on {address}: {exc}") from None
     if not port:
         raise OSError(f"cannot listen for gRPC on {address}")
-    return server, port
+    return server, port, pool

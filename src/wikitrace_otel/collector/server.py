@@ -64,6 +64,7 @@ class Collector:
         self.grpc_port: int | None = None
         self._http: Any = None
         self._grpc: Any = None
+        self._grpc_pool: Any = None
         self._http_thread: threading.Thread | None = None
         self._stopped = False
 
@@ -86,7 +87,7 @@ class Collector:
             return
         from wikitrace_otel.collector.grpc_server import build_server
 
-        self._grpc, self.grpc_port = build_server(self.config, self.receiver, self.keys)
+        self._grpc, self.grpc_port, self._grpc_pool = build_server(self.config, self.receiver, self.keys)
         self._grpc.start()
 
     def _start_http(self) -> None:
@@ -126,6 +127,8 @@ class Collector:
             self._http.stop(grace)
         if grpc_done is not None:
             grpc_done.wait(grace)
+        if self._grpc_pool is not None:
+            self._grpc_pool.shutdown(wait=False)  # its threads end once their calls have
         self.committer.close()
         for forwarder in self.forwarders:
             forwarder.close(grace)
