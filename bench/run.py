@@ -1,7 +1,8 @@
-"""Every benchmark in one command: the side-by-side peers comparison, the pipeline and reliability.
+"""Every benchmark in one command: the side-by-side peers comparison (timed, then counted in
+instructions), the pipeline and reliability.
 
     python bench/run.py                      # everything, about 10 minutes for the peers part
-    python bench/run.py --only peers         # or pipeline, reliability (repeatable)
+    python bench/run.py --only peers         # or instructions, pipeline, reliability (repeatable)
     python bench/run.py --quick              # a short smoke run of each part
     python bench/run.py --only peers --rounds 40 --calls 10 --variants bare,wikitrace,otel-genai
     python bench/run.py --markdown bench/results/peers.json   # the tables of a past run, as Markdown
@@ -13,6 +14,8 @@
   ``bench/.venv-peers-<group>``), starts one worker process per variant, interleaves their timed
   blocks and writes ``bench/results/peers.json`` and ``peers-rounds.json``.
   See ``bench/peers/`` and the "Side by side" section of BENCHMARKS.md.
+- **instructions** runs ``bench/peers/instructions.py --json bench/results/peers-instructions.json``:
+  the same variants counted with callgrind (about 20 minutes; needs valgrind and a C compiler).
 - **pipeline** runs ``bench/pipeline.py --json bench/results/pipeline.json``.
 - **reliability** runs ``bench/reliability.py --json bench/results/reliability.json``.
 
@@ -45,7 +48,13 @@ from peers import environment, orchestrate, report, tables  # noqa: E402
 from peers.variants import VARIANTS  # noqa: E402
 
 RESULTS = BENCH / "results"
-PARTS = ("peers", "pipeline", "reliability")
+PARTS = ("peers", "instructions", "pipeline", "reliability")
+# The script of each part run as a subprocess, and the results file it writes.
+SCRIPTS = {
+    "instructions": ("peers/instructions.py", "peers-instructions.json"),
+    "pipeline": ("pipeline.py", "pipeline.json"),
+    "reliability": ("reliability.py", "reliability.json"),
+}
 DEFAULT_ROUNDS, DEFAULT_CALLS = 60, 10
 QUICK_ROUNDS, QUICK_CALLS = 3, 5
 QUICK_FLAGS = ("--quick", "--ci")
@@ -139,11 +148,12 @@ def results_dir(quick: bool) -> Path:
 
 
 def run_script(part: str, quick: bool) -> tuple[bool, str]:
-    script = BENCH / f"{part}.py"
+    path, results = SCRIPTS[part]
+    script = BENCH / path
     if not script.exists():
         return False, f"{script.relative_to(BENCH.parent)} does not exist"
-    command = [sys.executable, str(script), "--json", str(results_dir(quick) / f"{part}.json")]
-    # The smoke-run flag of each script: pipeline.py has --quick, reliability.py --ci (CI size).
+    command = [sys.executable, str(script), "--json", str(results_dir(quick) / results)]
+    # The smoke-run flag of each script: --quick, or --ci for reliability.py (the CI size).
     flag = next((flag for flag in QUICK_FLAGS if quick and _accepts(script, flag)), None)
     if flag:
         command.append(flag)

@@ -48,7 +48,7 @@ Usage::
 
     python bench/peers/instructions.py [--variants bare,wikitrace,otel-openai-v2,...]
         [--cases chat embeddings messages] [--calls 10] [--blocks 5] [--jobs 2]
-        [--json bench/results/peers-instructions.json] [--prepare]
+        [--json bench/results/peers-instructions.json] [--prepare] [--quick]
     python bench/peers/instructions.py --render bench/results/peers-instructions.json
 
 Streams (``stream_1``, ``stream_20``, ``messages_stream_*``) are available through ``--cases``;
@@ -331,6 +331,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--prepare", action="store_true", help="create or rebuild a missing or stale venv first")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     parser.add_argument(
+        "--quick", action="store_true", help="smoke run: bare and wikitrace, chat only, 2 blocks of 2 calls"
+    )
+    parser.add_argument(
         "--render", type=Path, default=None, help="recompute and print the tables of a JSON, run nothing"
     )
     parser.add_argument("--child", default="", help=argparse.SUPPRESS)
@@ -349,6 +352,8 @@ def main(argv: list[str] | None = None) -> int:
         record |= instruction_tables.summarize(record["variants"])
         print(instruction_tables.render(record))
         return 0
+    if args.quick:
+        args.variants, args.cases, args.calls, args.blocks = "bare,wikitrace", ["chat"], 2, 2
     names = args.variants.split(",") if args.variants else list(VARIANTS)
     unknown = [name for name in names if name not in VARIANTS]
     if unknown:
