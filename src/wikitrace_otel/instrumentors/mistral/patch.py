@@ -73,8 +73,9 @@ class Tracer:
 
 
 class _Call(TracedCall):
-    """One traced call while the SDK sends it (no nesting guard: no Mistral or Cohere method
-    calls another traced one)."""
+    """One traced call while the SDK sends it. No nesting guard: no Mistral method calls another
+    traced one. Cohere's ``chat`` / ``chat_stream`` can (a client's stored copy calls the traced
+    class method), so Cohere adds one (``instrumentors.cohere.patch.GuardedCall``)."""
 
     __slots__ = ("tracer", "api", "is_async")
 
