@@ -118,6 +118,17 @@ def wikitrace(exporter: SpanExporter) -> Setup:
     return _both(pipe)
 
 
+def wikitrace_install(exporter: SpanExporter) -> Setup:
+    """``install()`` with its defaults on the application's providers: the instrumentors plus the
+    session, cost, budget and alert processors and the exporter's cost enrichment; no content, no
+    session or budget open."""
+    import wikitrace_otel
+
+    pipe = pipeline(exporter)
+    wikitrace_otel.install("bench", instrument=["openai", "anthropic"])
+    return _both(pipe)
+
+
 def wikitrace_everything(exporter: SpanExporter) -> Setup:
     """``install()`` on the application's providers (adds the session, cost and budget processors
     and instruments both SDKs), content on spans, and every block inside a session with a user
@@ -228,6 +239,9 @@ ANTHROPIC = workload.ANTHROPIC_CASES
 _LIST = [
     Variant("bare", "bare", "the SDKs alone, same providers", bare),
     Variant("wikitrace", "wikitrace", "wikitrace-otel instrumentors, defaults", wikitrace),
+    Variant(
+        "wikitrace-install", "wikitrace", "install() with its defaults (processors, no content)", wikitrace_install
+    ),
     Variant(
         "wikitrace-all",
         "wikitrace",
