@@ -40,6 +40,9 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     add("--forward-header", action="append", default=[], metavar="NAME=VALUE", help="header sent to upstreams")
     add("--max-body-size", default="16MiB", metavar="SIZE", help="largest request body (default: 16MiB)")
     add("--max-inflight", default="64MiB", metavar="SIZE", help="bytes in flight before 503 (default: 64MiB)")
+    add("--tls-cert", type=Path, metavar="PEM", help="serve both ports over TLS with this certificate (chain)")
+    add("--tls-key", type=Path, metavar="PEM", help="the certificate's private key (unencrypted PEM)")
+    add("--tls-client-ca", type=Path, metavar="PEM", help="require client certificates signed by this CA (mTLS)")
     add("--no-index", action="store_true", help="do not keep the query index fresh (receive and forward only)")
     add("--log-level", default="info", choices=["debug", "info", "warning", "error"], help="default: info")
     return parser
@@ -69,6 +72,9 @@ def _config(args: argparse.Namespace) -> Any:
         max_body_bytes=parse_size(args.max_body_size),
         max_inflight_bytes=parse_size(args.max_inflight),
         index=not args.no_index,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        tls_client_ca=args.tls_client_ca,
     )
     if args.store is not None:
         config.store = args.store

@@ -12,6 +12,7 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from wikitrace_otel.collector.auth import TENANT_PATTERN, KeyRing, check_tenant
+from wikitrace_otel.collector.tls import TlsFiles, tls_files
 from wikitrace_otel.collector.upstream import SCHEMES
 
 DEFAULT_HOST: Final = "127.0.0.1"
@@ -78,6 +79,16 @@ class CollectorConfig:
     """Least time between two index refreshes after commits (API and CLI freshness)."""
     index: bool = True
     """Keep the query index fresh from a child process; False leaves indexing to the CLI."""
+    tls_cert: Path | None = None
+    """PEM certificate (chain) for TLS on both listeners; needs ``tls_key``."""
+    tls_key: Path | None = None
+    """PEM private key (unencrypted) of ``tls_cert``."""
+    tls_client_ca: Path | None = None
+    """PEM CA certificate(s): when set, clients must present a certificate it signed (mutual TLS)."""
+
+    def tls(self) -> TlsFiles | None:
+        """The TLS files, or None when TLS is off. Raises ValueError on a bad combination of options."""
+        return tls_files(self.tls_cert, self.tls_key, self.tls_client_ca)
 
     def tenants(self) -> list[str]:
         """The store root ("") and every tenant that has data (a directory) in the store."""
@@ -102,6 +113,7 @@ class CollectorConfig:
                 raise ValueError(f"invalid port {port}")
         if self.grpc_port is None and self.http_port is None:
             raise ValueError("both gRPC and HTTP are disabled: nothing to listen on")
+        self.tls()
         if self.max_body_bytes <= 0 or self.max_inflight_bytes <= 0:
             raise ValueError("size limits must be positive")
         for url in self.forward:

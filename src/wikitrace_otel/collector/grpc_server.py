@@ -26,6 +26,7 @@ from wikitrace_otel.collector.commit import OverloadedError, UnavailableError
 from wikitrace_otel.collector.config import RETRY_AFTER_S, CollectorConfig
 from wikitrace_otel.collector.grpc_admission import AdmissionPool, refusing
 from wikitrace_otel.collector.ingest import Receiver
+from wikitrace_otel.collector.tls import TlsFiles, grpc_credentials
 
 _logger = logging.getLogger(__name__)
 
@@ -80,9 +81,12 @@ def _export_method(signal: otlp.Signal, receiver: Receiver, keys: KeyRing) -> Ca
     return export
 
 
-def build_server(config: CollectorConfig, receiver: Receiver, keys: KeyRing) -> tuple[grpc.Server, int, AdmissionPool]:
+def build_server(
+    config: CollectorConfig, receiver: Receiver, keys: KeyRing, tls: TlsFiles | None = None
+) -> tuple[grpc.Server, int, AdmissionPool]:
     """A started-later gRPC server serving the three OTLP services; returns it, its bound port and
     its thread pool (grpcio never shuts the pool down: the caller does, after stopping the server).
+    With ``tls`` the port speaks TLS only (and requires a client certificate when mutual).
 
     Raises:
         OSError: the address cannot be bound.
@@ -109,7 +113,10 @@ def build_server(config: CollectorConfig, receiver: Receiver, keys: KeyRing) -> 
     host = f"[{config.host}]" if ":" in config.host else config.host
     address = f"{host}:{config.grpc_port}"
     try:
-        port = server.add_insecure_port(address)
+        if tls is None:
+            port = server.add_insecure_port(address)
+        else:
+            port = server.add_secure_port(address, grpc_credentials(tls))
     except RuntimeError as exc:  # newer grpcio raises instead of returning 0
         raise OSError(f"cannot listen for gRPC on {address}: {exc}") from None
     if not port:

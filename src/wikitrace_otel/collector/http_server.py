@@ -1,9 +1,11 @@
 """OTLP/HTTP receiver and the ``/api/*`` routes, on the standard library's HTTP server.
 
-One thread per connection (bounded: connections over the limit get 503 and are closed), HTTP/1.1
-keep-alive, one ``write`` per response. Requests are checked in the order that costs the server
-least: path, method, key, content type and encoding, declared size, in-flight budget; only then
-is the body read.
+One thread per connection (bounded: connections over the limit get 503, or over TLS no answer,
+and are closed), HTTP/1.1 keep-alive, one ``write`` per response. With TLS the handshake happens
+in the connection's own thread, under the same timeout as a request, so a client that never
+finishes it holds only its own slot, never the accept loop. Requests are checked in the order
+that costs the server least: path, method, key, content type and encoding, declared size,
+in-flight budget; only then is the body read.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import contextlib
 import logging
 import socket
 import socketserver
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -62,7 +65,13 @@ class CollectorHTTPServer(socketserver.ThreadingMixIn, HTTPServer):
     allow_reuse_address = True
 
     def __init__(
-        self, address: tuple[str, int], receiver: Receiver, keys: KeyRing, api: ApiService, config: Any
+        self,
+        address: tuple[str, int],
+        receiver: Receiver,
+        keys: KeyRing,
+        api: ApiService,
+        config: Any,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
@@ -71,6 +80,7 @@ class CollectorHTTPServer(socketserver.ThreadingMixIn, HTTPServer):
         self.api = api
         self.max_body_bytes: int = config.max_body_bytes
         self.stopping = False
+        self.ssl_context = ssl_context
         self._slots = threading.BoundedSemaphore(config.max_connections)
         self._lock = threading.Lock()
         self._open: set[socket.socket] = set()
@@ -80,8 +90,11 @@ class CollectorHTTPServer(socketserver.ThreadingMixIn, HTTPServer):
     def process_request(self, request: Any, client_address: Any) -> None:
         if not self._slots.acquire(blocking=False):
             self.receiver.note_refused("connections", client=client_address)
-            with contextlib.suppress(OSError):
-                request.sendall(_raw_response(503, b"too many connections\n", "text/plain", _retry_headers(), True))
+            # Over TLS an answer would need a handshake, that is the thread the limit bounds:
+            # the connection is closed unanswered and clients retry it as a connection error.
+            if self.ssl_context is None:
+                with contextlib.suppress(OSError):
+                    request.sendall(_raw_response(503, b"too many connections\n", "text/plain", _retry_headers(), True))
             self.shutdown_request(request)
             return
         with self._lock:
@@ -95,6 +108,27 @@ class CollectorHTTPServer(socketserver.ThreadingMixIn, HTTPServer):
             with self._lock:
                 self._open.discard(request)
             self._slots.release()
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        if self.ssl_context is None:
+            super().finish_request(request, client_address)
+            return
+        with self._lock:  # stop() must find the socket that is in use now
+            self._open.discard(request)
+            tls = self.ssl_context.wrap_socket(request, server_side=True, do_handshake_on_connect=False)
+            self._open.add(tls)
+        try:
+            tls.settimeout(_Handler.timeout)
+            try:
+                tls.do_handshake()
+            except (OSError, ValueError) as exc:  # plaintext, an untrusted or missing client certificate, a stall
+                self.receiver.note_refused("tls", client=client_address, error=str(exc))
+                return
+            super().finish_request(tls, client_address)
+        finally:
+            with self._lock:
+                self._open.discard(tls)
+            self.shutdown_request(tls)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Called for errors outside a request (reading the request line, a reset connection):
@@ -117,7 +151,9 @@ class CollectorHTTPServer(socketserver.ThreadingMixIn, HTTPServer):
             sockets = list(self._open)
         for sock in sockets:
             with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+                # The plain socket's method: SSLSocket.shutdown would also drop the TLS state
+                # that the connection's own thread may be using right now.
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
         self.server_close()
 
 

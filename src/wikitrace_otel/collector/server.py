@@ -16,6 +16,7 @@ from wikitrace_otel.collector.config import CollectorConfig
 from wikitrace_otel.collector.forward import Forwarder
 from wikitrace_otel.collector.indexer import IndexerProcess
 from wikitrace_otel.collector.ingest import Receiver, Stats
+from wikitrace_otel.collector.tls import server_context
 
 _logger = logging.getLogger(__name__)
 
@@ -35,7 +36,8 @@ class Collector:
     """The OTLP receiver. ``start()`` binds and serves in background threads; ``stop()`` drains.
 
     Args:
-        config: the settings; checked here (ValueError on a bad one).
+        config: the settings; checked here (ValueError on a bad one, including TLS files that
+            are missing, not PEM, or a key that does not match its certificate).
 
     Example::
 
@@ -49,6 +51,8 @@ class Collector:
     def __init__(self, config: CollectorConfig) -> None:
         self.config = config
         self.keys = config.validate()
+        self.tls = config.tls()
+        self._ssl_context = server_context(self.tls) if self.tls is not None else None
         self.stats = Stats()
         self.committer = GroupCommitter(config.wal_directory)
         self.receiver = Receiver(self.committer, ByteBudget(config.max_inflight_bytes), self.stats)
@@ -87,7 +91,7 @@ class Collector:
             return
         from wikitrace_otel.collector.grpc_server import build_server
 
-        self._grpc, self.grpc_port, self._grpc_pool = build_server(self.config, self.receiver, self.keys)
+        self._grpc, self.grpc_port, self._grpc_pool = build_server(self.config, self.receiver, self.keys, self.tls)
         self._grpc.start()
 
     def _start_http(self) -> None:
@@ -96,7 +100,7 @@ class Collector:
         from wikitrace_otel.collector.http_server import CollectorHTTPServer
 
         address = (self.config.host, self.config.http_port)
-        self._http = CollectorHTTPServer(address, self.receiver, self.keys, self.api, self.config)
+        self._http = CollectorHTTPServer(address, self.receiver, self.keys, self.api, self.config, self._ssl_context)
         self.http_port = self._http.server_address[1]
         self._http_thread = threading.Thread(
             target=self._http.serve_forever, kwargs={"poll_interval": 0.05}, name="wikitrace-http", daemon=True
@@ -107,14 +111,18 @@ class Collector:
         """The line printed once the collector listens."""
         host = f"[{self.config.host}]" if ":" in self.config.host else self.config.host
         where = []
+        tls = " (TLS)" if self.tls is not None else ""
         if self.grpc_port is not None:
-            where.append(f"OTLP/gRPC on {host}:{self.grpc_port}")
+            where.append(f"OTLP/gRPC{tls} on {host}:{self.grpc_port}")
         if self.http_port is not None:
-            where.append(f"OTLP/HTTP and /api on http://{host}:{self.http_port}")
+            scheme = "https" if self.tls is not None else "http"
+            where.append(f"OTLP/HTTP and /api on {scheme}://{host}:{self.http_port}")
         tenants = sorted(tenant for tenant in self.keys.tenants if tenant)
         auth = "; API key required" if self.keys.enabled else "; no API key"
         if tenants:
             auth += f" (tenants: {', '.join(tenants)})"
+        if self.tls is not None and self.tls.mutual:
+            auth += "; client certificate required"
         return f"wikitrace-otel collector: listening for {' and '.join(where)}; storing in {self.config.store}{auth}"
 
     def stop(self, grace: float = SHUTDOWN_GRACE_S) -> None:
