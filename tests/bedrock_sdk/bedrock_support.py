@@ -73,3 +73,23 @@ def invoke_answer(body: dict[str, Any], headers: dict[str, str] | None = None) -
         "contentType": "application/json",
         "ResponseMetadata": {"HTTPStatusCode": 200, "HTTPHeaders": dict(headers or {})},
     }
+
+
+CONVERSE_STREAM_EVENTS = ["messageStart", "contentBlockDelta", "contentBlockDelta", "contentBlockStop", "messageStop"]
+
+
+def check_converse_stream_read(events: list[Any], span_exporter: Any, metric_reader: Any) -> None:
+    """A Converse stream of the fake server read to the end, sync or async: its events, and one
+    span with the stream's request, usage, finish reason and time to its first chunk."""
+    from otel_helpers import attributes, metric_points, only_span
+
+    assert [next(iter(event)) for event in events] == [*CONVERSE_STREAM_EVENTS, "metadata"]
+    span = only_span(span_exporter)
+    found = attributes(span)
+    assert span.name == f"chat {NOVA}"
+    assert found["gen_ai.request.stream"] is True and found["gen_ai.request.max_tokens"] == 50
+    assert (found["gen_ai.usage.input_tokens"], found["gen_ai.usage.output_tokens"]) == (12, 7)
+    assert found["gen_ai.response.finish_reasons"] == ["end_turn"]
+    assert found["server.address"] == "127.0.0.1" and isinstance(found["server.port"], int)
+    assert found["gen_ai.response.time_to_first_chunk"] >= 0
+    assert len(metric_points(metric_reader)["gen_ai.client.inference.time_to_first_chunk"]) == 1

@@ -13,10 +13,10 @@ import pytest
 
 pytest.importorskip("aiobotocore", reason="aiobotocore is not installed: async Bedrock clients untested")
 
-from bedrock_support import CLAUDE, NOVA, USER
+from bedrock_support import CLAUDE, NOVA, USER, check_converse_stream_read
 from test_bedrock_streams import STREAMED_FAMILIES
 
-from otel_helpers import attributes, json_attribute, metric_points, only_span
+from otel_helpers import attributes, json_attribute, only_span
 from sdk_support import EndCounter
 from wikitrace_otel.instrumentors.bedrock import BedrockInstrumentor
 from wikitrace_otel.testing.fake_bedrock import FakeBedrockServer, eventstream, payloads, stream
@@ -41,23 +41,7 @@ async def test_converse_stream_read_to_the_end(
     aio_live: Any, span_exporter: Any, ends: EndCounter, metric_reader: Any
 ) -> None:
     answer = await aio_live.converse_stream(modelId=NOVA, messages=USER, inferenceConfig={"maxTokens": 50})
-    events = [event async for event in answer["stream"]]
-    assert [next(iter(e)) for e in events] == [
-        "messageStart",
-        "contentBlockDelta",
-        "contentBlockDelta",
-        "contentBlockStop",
-        "messageStop",
-        "metadata",
-    ]
-    span = only_span(span_exporter)
-    found = attributes(span)
-    assert span.name == f"chat {NOVA}"
-    assert found["gen_ai.request.stream"] is True and found["gen_ai.request.max_tokens"] == 50
-    assert (found["gen_ai.usage.input_tokens"], found["gen_ai.usage.output_tokens"]) == (12, 7)
-    assert found["gen_ai.response.finish_reasons"] == ["end_turn"]
-    assert found["gen_ai.response.time_to_first_chunk"] >= 0
-    assert len(metric_points(metric_reader)["gen_ai.client.inference.time_to_first_chunk"]) == 1
+    check_converse_stream_read([event async for event in answer["stream"]], span_exporter, metric_reader)
     ends.check(span_exporter)
 
 

@@ -8,9 +8,9 @@ import json
 from typing import Any
 
 import pytest
-from bedrock_support import CLAUDE, NOVA, USER
+from bedrock_support import CLAUDE, NOVA, USER, check_converse_stream_read
 
-from otel_helpers import attributes, json_attribute, metric_points, only_span
+from otel_helpers import attributes, json_attribute, only_span
 from sdk_support import EndCounter
 from wikitrace_otel.testing.fake_bedrock import FakeBedrockServer, error, eventstream, payloads, stream
 
@@ -34,25 +34,7 @@ def _converse_events(text: str = "Hello there") -> list[eventstream.Frame]:
 
 def test_converse_stream_read_to_the_end(live: Any, span_exporter: Any, ends: EndCounter, metric_reader: Any) -> None:
     answer = live.converse_stream(modelId=NOVA, messages=USER, inferenceConfig={"maxTokens": 50})
-    events = list(answer["stream"])
-    assert [next(iter(e)) for e in events] == [
-        "messageStart",
-        "contentBlockDelta",
-        "contentBlockDelta",
-        "contentBlockStop",
-        "messageStop",
-        "metadata",
-    ]
-    span = only_span(span_exporter)
-    found = attributes(span)
-    assert span.name == f"chat {NOVA}"
-    assert found["gen_ai.request.stream"] is True
-    assert found["gen_ai.request.max_tokens"] == 50
-    assert found["gen_ai.usage.input_tokens"] == 12 and found["gen_ai.usage.output_tokens"] == 7
-    assert found["gen_ai.response.finish_reasons"] == ["end_turn"]
-    assert found["server.address"] == "127.0.0.1" and isinstance(found["server.port"], int)
-    assert found["gen_ai.response.time_to_first_chunk"] >= 0
-    assert len(metric_points(metric_reader)["gen_ai.client.inference.time_to_first_chunk"]) == 1
+    check_converse_stream_read(list(answer["stream"]), span_exporter, metric_reader)
     ends.check(span_exporter)
 
 
