@@ -87,10 +87,18 @@ class BudgetGate:
         """The prices calls are charged at."""
         return self.prices if self.prices is not None else default_prices()
 
-    def cost(self, attributes: Mapping[str, Any]) -> float | None:
-        """USD of a finished call: the cost its span carries, else one computed from its usage."""
+    def cost(self, attributes: Mapping[str, Any], priced: tuple[bool, float | None] = (False, None)) -> float | None:
+        """USD of a finished call: the cost its span carries, else one computed from its usage.
+
+        Args:
+            priced: ``(True, amount)`` when the span's local price with :meth:`price_table` is
+                already known (a processor priced it), so it is not computed again.
+        """
         carried = carried_cost(attributes)
-        return carried if carried is not None else cost_of(attributes, self.price_table())
+        if carried is not None:
+            return carried
+        known, amount = priced
+        return amount if known else cost_of(attributes, self.price_table())
 
     def before_request(self, attributes: Mapping[str, Any], prompt: gate.Prompt | None) -> Ticket | None:
         budgets = active.get()

@@ -13,7 +13,7 @@ from wikitrace_otel._genai.errors import report_internal_error
 from wikitrace_otel.budgets import _gatekeeper
 from wikitrace_otel.budgets._budget import Budget, active
 from wikitrace_otel.processors._view import genai_values, remembered_cost
-from wikitrace_otel.processors.cost import carried_cost, genai_attributes
+from wikitrace_otel.processors.cost import genai_attributes
 
 # Spans of our own instrumentors are charged by the instrumentor, which also refuses calls
 # before they are sent; charging them here too would count them twice.
@@ -99,12 +99,7 @@ def _charge(
         return {**resource, **attributes}
 
     keys = gate.book.keys(values()) if gate.book is not None else []
-    known, local = priced
-    if known:  # gate.cost() without pricing the span again
-        carried = carried_cost(attributes)
-        usd = carried if carried is not None else local
-    else:
-        usd = gate.cost(attributes)
+    usd = gate.cost(attributes, priced)
     gate.charge(budgets, keys, usd, _gatekeeper.tokens_of(attributes), values, span.context, admitted=False)
 
 
