@@ -167,13 +167,14 @@ def test_wrong_paths_and_methods(collector: Collector, method: str, path: str, e
         assert headers["allow"]
 
 
-def send_raw(port: int, data: bytes) -> bytes:
+def send_raw(port: int, data: bytes, until_closed: bool = False) -> bytes:
+    """Send ``data``; read the answer up to the end of its head, or until the server closes."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(data)
         chunks = []
         while chunk := sock.recv(65536):
             chunks.append(chunk)
-            if b"\r\n\r\n" in b"".join(chunks):
+            if not until_closed and b"\r\n\r\n" in b"".join(chunks):
                 break
         return b"".join(chunks)
 
@@ -188,16 +189,6 @@ def test_chunked_bodies_are_accepted_and_a_missing_length_gets_411(collector: Co
     )
     assert send_raw(collector.http_port, head + b"Connection: close\r\n\r\n").startswith(b"HTTP/1.1 411")
     assert sorted(traces_wal(collector)) == sorted(ids)
-
-
-def exchange(port: int, data: bytes) -> bytes:
-    """Send ``data`` and read the answer until the server closes the connection."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(data)
-        chunks = []
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-        return b"".join(chunks)
 
 
 CHUNKED_HEAD = (
@@ -221,7 +212,7 @@ CHUNKED_HEAD = (
 def test_malformed_chunked_framing_is_refused_and_the_connection_closed(
     collector: Collector, framing: bytes, reason: bytes
 ) -> None:
-    answer = exchange(collector.http_port, CHUNKED_HEAD + framing)
+    answer = send_raw(collector.http_port, CHUNKED_HEAD + framing, until_closed=True)
     assert answer.startswith(b"HTTP/1.1 400")
     assert b"Connection: close" in answer
     assert reason in answer
@@ -232,7 +223,7 @@ def test_chunk_extensions_and_trailers_are_accepted(collector: Collector) -> Non
     request, ids = make_request(1)
     body = request.SerializeToString()
     framing = f"{len(body):X};name=value\r\n".encode() + body + b"\r\n0\r\nX-Checksum: 1\r\n\r\n"
-    assert exchange(collector.http_port, CHUNKED_HEAD + framing).startswith(b"HTTP/1.1 200")
+    assert send_raw(collector.http_port, CHUNKED_HEAD + framing, until_closed=True).startswith(b"HTTP/1.1 200")
     assert set(traces_wal(collector)) == ids
 
 
@@ -246,7 +237,7 @@ def test_chunk_extensions_and_trailers_are_accepted(collector: Collector) -> Non
     ],
 )
 def test_bad_request_lines_get_a_json_error(collector: Collector, request_line: bytes, status: bytes) -> None:
-    answer = exchange(collector.http_port, request_line)
+    answer = send_raw(collector.http_port, request_line, until_closed=True)
     assert answer.startswith(b"HTTP/1.1 " + status)
     head, _, body = answer.partition(b"\r\n\r\n")
     assert b"Content-Type: application/json" in head
