@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import socket
-import struct
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
@@ -18,6 +16,7 @@ import pytest
 from collector_support import make_request, raw_export, wait_for, wal_span_ids
 from google.rpc import error_details_pb2, status_pb2
 
+from grpc_h2_support import binary_header, call_headers, client_connection, grpc_frame
 from wikitrace_otel.collector import Collector
 from wikitrace_otel.collector.grpc_admission import HARD_CAP_FACTOR, REFUSAL_THREADS, AdmissionPool, refusing
 
@@ -93,17 +92,6 @@ def test_the_pool_checks_its_sizes_and_sets_the_hard_cap() -> None:
     assert pool.admitted == 0
 
 
-def _frame(message: bytes, declared: int | None = None) -> bytes:
-    """A gRPC length-prefixed message (not compressed)."""
-    return b"\x00" + struct.pack(">I", len(message) if declared is None else declared) + message
-
-
-def _trailer(headers: dict[str, str], name: str) -> bytes:
-    """A binary (``-bin``) trailer, which HTTP/2 carries as unpadded base64."""
-    value = headers[name]
-    return base64.b64decode(value + "=" * (-len(value) % 4))
-
-
 @contextmanager
 def stalled_then_called(port: int, stalled: int, body: bytes) -> Iterator[dict[str, str]]:
     """On one raw HTTP/2 connection: ``stalled`` traces Export calls that send half a message, then one
@@ -112,17 +100,15 @@ def stalled_then_called(port: int, stalled: int, body: bytes) -> Iterator[dict[s
     The stalled calls stay in progress (a worker waits for the rest of their message) until the
     block ends and the connection closes. One connection keeps the calls in order on the server.
     """
-    connection = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
-    connection.initiate_connection()
-    headers = [(":method", "POST"), (":scheme", "http"), (":path", TRACES), (":authority", "127.0.0.1")]
-    headers += [("te", "trailers"), ("content-type", "application/grpc")]
+    connection = client_connection()
+    headers = call_headers(TRACES, ("content-type", "application/grpc"))
     for _ in range(stalled):
         stream = connection.get_next_available_stream_id()
         connection.send_headers(stream, headers)
-        connection.send_data(stream, _frame(b"", declared=100))  # none of the 100 bytes follows
+        connection.send_data(stream, grpc_frame(b"", length=100))  # none of the 100 bytes follows
     last = connection.get_next_available_stream_id()
     connection.send_headers(last, headers)
-    connection.send_data(last, _frame(body), end_stream=True)
+    connection.send_data(last, grpc_frame(body), end_stream=True)
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(connection.data_to_send())
         answer: dict[str, str] = {}
@@ -158,11 +144,11 @@ def test_a_call_past_the_limit_is_told_when_to_retry_and_nothing_is_stored(
     refused_request, refused_ids = make_request(3)
     with stalled_then_called(collector.grpc_port, 4, refused_request.SerializeToString()) as answer:
         assert answer["grpc-status"] == str(grpc.StatusCode.RESOURCE_EXHAUSTED.value[0]), answer
-        status = status_pb2.Status.FromString(_trailer(answer, "grpc-status-details-bin"))
+        status = status_pb2.Status.FromString(binary_header(answer["grpc-status-details-bin"]))
         retry = error_details_pb2.RetryInfo()
         assert status.code == grpc.StatusCode.RESOURCE_EXHAUSTED.value[0] and status.details[0].Unpack(retry)
         assert retry.retry_delay.seconds == 1
-        assert _trailer(answer, "google.rpc.retryinfo-bin") == retry.SerializeToString()
+        assert binary_header(answer["google.rpc.retryinfo-bin"]) == retry.SerializeToString()
         assert collector.stats.snapshot()["refused.calls"] == 1
 
     # The stalled calls end with their connection: calls are admitted again.

@@ -19,7 +19,6 @@ import base64
 import gzip
 import random
 import socket
-import struct
 import zlib
 from dataclasses import dataclass
 from urllib.parse import unquote
@@ -32,6 +31,9 @@ from fuzz_grpc_support import TIMEOUT_S, Answer, metadata
 from fuzz_support import mutate
 from hypothesis import strategies as st
 from otlp_bodies_support import MAX_BODY, SERVICES, Expected, expect, requests
+
+from grpc_h2_support import binary_header, call_headers, client_connection
+from grpc_h2_support import grpc_frame as frame
 
 FRAME_KINDS = (
     "plain",
@@ -49,11 +51,6 @@ _UNKNOWN_ENCODINGS = ("x", "br", "snappy", "GZIP", "gzip, deflate", "", "identit
 _CONTENT_TYPES = ("application/grpc+proto", "application/grpc+json", "application/json", "text/plain")
 _ENCODING_REFUSED = frozenset({"INTERNAL", "UNIMPLEMENTED", "RESET"})
 _RESERVED = frozenset({"grpc-encoding", "grpc-accept-encoding", "content-type", "te"})
-
-
-def frame(message: bytes, flag: int = 0, length: int | None = None) -> bytes:
-    """A gRPC length-prefixed message: compressed flag, 4-byte length (``len(message)`` unless given), bytes."""
-    return bytes([flag]) + struct.pack(">I", len(message) if length is None else length) + message
 
 
 @dataclass(frozen=True)
@@ -133,12 +130,9 @@ def frame_cases(draw: st.DrawFn, kind: str) -> FrameCase:
 
 def h2_call(port: int, case: FrameCase, timeout: float = TIMEOUT_S) -> Answer:
     """Send ``case`` as the only stream of a fresh HTTP/2 connection; returns how the stream ended."""
-    connection = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
-    connection.initiate_connection()
-    request_headers = [(":method", "POST"), (":scheme", "http"), (":path", case.path), (":authority", "127.0.0.1")]
-    request_headers += [("te", "trailers"), *case.headers]
+    connection = client_connection()
     stream = connection.get_next_available_stream_id()
-    connection.send_headers(stream, request_headers, end_stream=not case.data)
+    connection.send_headers(stream, call_headers(case.path, *case.headers), end_stream=not case.data)
     step = connection.max_outbound_frame_size
     assert len(case.data) < connection.local_flow_control_window(stream), "larger calls need flow control"
     for start in range(0, len(case.data), step):
@@ -177,8 +171,7 @@ def _grpc_answer(headers: dict[str, str], data: bytes) -> Answer:
         status = next((code.name for code in grpc.StatusCode if code.value[0] == int(headers["grpc-status"])), status)
     trailers: dict[str, object] = {}
     if "grpc-status-details-bin" in headers:
-        encoded = headers["grpc-status-details-bin"]
-        trailers["grpc-status-details-bin"] = base64.b64decode(encoded + "=" * (-len(encoded) % 4))
+        trailers["grpc-status-details-bin"] = binary_header(headers["grpc-status-details-bin"])
     response = data[5:] if status == "OK" else None
     # grpc-message is percent-encoded UTF-8.
     return Answer(status, unquote(headers.get("grpc-message", "")), response, trailers)
@@ -189,10 +182,8 @@ def stall_calls(port: int, path: str, count: int) -> socket.socket:
 
     Close the returned socket to end them.
     """
-    connection = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
-    connection.initiate_connection()
-    headers = [(":method", "POST"), (":scheme", "http"), (":path", path), (":authority", "127.0.0.1")]
-    headers += [("te", "trailers"), ("content-type", "application/grpc")]
+    connection = client_connection()
+    headers = call_headers(path, ("content-type", "application/grpc"))
     for _ in range(count):
         stream = connection.get_next_available_stream_id()
         connection.send_headers(stream, headers)
