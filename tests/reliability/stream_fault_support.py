@@ -202,10 +202,17 @@ async def open_gemini(server: Any, is_async: bool) -> tuple[Any, Closer]:
     models = client.aio.models if is_async else client.models
     stream = models.generate_content_stream(model="gemini-fake", contents="Hi")
 
-    async def close() -> None:  # older releases offer no close: their HTTP clients go with them
+    async def close() -> None:
         aclose = getattr(client.aio, "aclose", None)
         if aclose is not None:
             await aclose()
+        else:
+            # Older releases offer no close. Their async HTTP client, left to the garbage collector,
+            # schedules its own close on whatever event loop runs then (a later test's, or a closed
+            # one), and its socket is reported unclosed against that later test.
+            http = getattr(getattr(client, "_api_client", None), "_async_httpx_client", None)
+            if http is not None:
+                await http.aclose()
         if hasattr(client, "close"):
             client.close()
 
